@@ -1,0 +1,173 @@
+"""The `voxparse` command: serve, migrate, manage keys and credit."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from app.config import Settings
+from app.db import Database, migrate
+from app.errors import ApiError
+from app.models import EntryKind
+from app.services import accounts, ledger, pricing
+
+
+def _create_key(db: Database, settings: Settings, name: str, credit_cents: int) -> accounts.CreatedKey:
+    with db.transaction() as session:
+        account = accounts.create_account(session, name)
+        created = accounts.create_key(session, account, name)
+        if credit_cents:
+            ledger.credit(
+                session,
+                account.id,
+                credit_cents,
+                kind=EntryKind.ADJUSTMENT,
+                reason="initial credit",
+                expiry_days=settings.credit_expiry_days,
+            )
+    return created
+
+
+def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    migrate(settings.database_url)
+    print("database is at the latest schema")
+    return 0
+
+
+def cmd_keys_create(settings: Settings, args: argparse.Namespace) -> int:
+    migrate(settings.database_url)
+    db = Database(settings)
+    created = _create_key(db, settings, args.name, args.credit_cents)
+    print(f"account: {created.account_id}")
+    print(f"key id:  {created.key_id}")
+    print(f"API key: {created.plaintext}")
+    print("Store the key now: it is not shown again.")
+    return 0
+
+
+def cmd_keys_list(settings: Settings, _args: argparse.Namespace) -> int:
+    db = Database(settings)
+    with db.transaction() as session:
+        for key in accounts.list_keys(session):
+            state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
+            print(f"{key.id}  {key.prefix}...  account={key.account_id}  {key.name!r}  {state}")
+    return 0
+
+
+def cmd_keys_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    db = Database(settings)
+    with db.transaction() as session:
+        key = accounts.revoke_key(session, args.key)
+        print(f"revoked {key.id} ({key.prefix}...)")
+    return 0
+
+
+def cmd_credit(settings: Settings, args: argparse.Namespace) -> int:
+    db = Database(settings)
+    with db.transaction() as session:
+        accounts.get_account(session, args.account)
+        if args.cents >= 0:
+            ledger.credit(
+                session,
+                args.account,
+                args.cents,
+                kind=EntryKind.ADJUSTMENT,
+                reason=args.reason,
+                expiry_days=settings.credit_expiry_days,
+            )
+        else:
+            ledger.debit(session, args.account, -args.cents, kind=EntryKind.ADJUSTMENT, reason=args.reason)
+        balance = ledger.balance_cents(session, args.account)
+    print(f"balance of {args.account}: {balance} cents (${pricing.dollars(balance)})")
+    return 0
+
+
+def _announce_dev_key(settings: Settings, host: str, port: int) -> None:
+    """On an empty database, create a development key and show how to call the service."""
+    db = Database(settings)
+    try:
+        with db.transaction() as session:
+            if accounts.has_accounts(session):
+                return
+        created = _create_key(db, settings, "development", settings.dev_credit_cents)
+    finally:
+        db.dispose()
+    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}{settings.root_path}"  # noqa: S104
+    print(
+        "\nCreated a development API key (shown once) with "
+        f"${pricing.dollars(settings.dev_credit_cents)} of credit:\n\n  {created.plaintext}\n\n"
+        "Try it:\n\n"
+        f'  curl {base}/v1/balance -H "X-API-Key: {created.plaintext}"\n'
+        f'  curl -X POST {base}/v1/transcribe -H "X-API-Key: {created.plaintext}" -F "file=@call.wav"\n',
+        flush=True,
+    )
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    migrate(settings.database_url)
+    if not args.no_dev_key:
+        _announce_dev_key(settings, args.host, args.port)
+    print(
+        f"VoxParse Server on http://{args.host}:{args.port}{settings.root_path} (Ctrl+C stops it)", flush=True
+    )
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        root_path=settings.root_path,
+        proxy_headers=False,  # the app's own ProxyHeadersMiddleware applies the trusted list
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+        log_config=None,
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="voxparse", description="VoxParse Server")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="migrate the database and start the HTTP server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--no-dev-key", action="store_true", help="never create a development key")
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(func=cmd_migrate)
+
+    keys = sub.add_parser("keys", help="manage API keys").add_subparsers(dest="keys_command", required=True)
+    create = keys.add_parser("create", help="create an account and its key (printed once)")
+    create.add_argument("--name", required=True)
+    create.add_argument("--credit-cents", type=int, default=0)
+    create.set_defaults(func=cmd_keys_create)
+    keys.add_parser("list", help="list keys (never their secret part)").set_defaults(func=cmd_keys_list)
+    revoke = keys.add_parser("revoke", help="revoke a key by id or display prefix")
+    revoke.add_argument("key")
+    revoke.set_defaults(func=cmd_keys_revoke)
+
+    credit = sub.add_parser("credit", help="add (or with a negative amount, remove) credit")
+    credit.add_argument("account")
+    credit.add_argument("cents", type=int)
+    credit.add_argument("--reason", required=True)
+    credit.set_defaults(func=cmd_credit)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    try:
+        code: int = args.func(settings, args)
+    except ApiError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""The application factory. Nothing heavy happens at import time: the lifespan builds the runtime."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+from app.body_limit import BodyLimitMiddleware
+from app.config import Settings, get_settings
+from app.errors import install_error_handlers
+from app.logs import configure_logging
+from app.routers import balance, health, jobs, pricing
+from app.runtime import Runtime
+from app.services import jobs as job_service
+
+logger = logging.getLogger(__name__)
+
+# A job whose process has not refreshed its heartbeat for this long is taken for dead.
+STALE_JOB_AFTER = timedelta(minutes=10)
+
+
+def _operation_id(route: APIRoute) -> str:
+    """Stable operation ids (the handler's name) so generated clients do not churn."""
+    return route.name
+
+
+def _recover_interrupted_jobs(runtime: Runtime) -> None:
+    with runtime.db.transaction() as session:
+        failed = job_service.fail_interrupted_jobs(
+            session, runner=runtime.runner, stale_after=STALE_JOB_AFTER
+        )
+    if failed:
+        logger.warning("marked %d interrupted job(s) failed and released their holds", failed)
+
+
+def upload_body_limits(settings: Settings) -> dict[str, int]:
+    """Endpoints that take uploads get the upload limit plus room for the form's other fields."""
+    return {"/v1/transcribe": settings.max_upload_bytes + 1024 * 1024}
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    """Build the app. Tests pass a `runtime` to share one across apps; it is then not closed."""
+    given_runtime = runtime
+    settings = runtime.settings if runtime is not None else (settings or get_settings())
+    configure_logging(settings.log_level)
+    app_settings = settings
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if given_runtime is not None:
+            active = given_runtime
+        else:
+            active = await run_in_threadpool(Runtime.create, app_settings)
+        app.state.runtime = active
+        await run_in_threadpool(_recover_interrupted_jobs, active)
+        try:
+            yield
+        finally:
+            if given_runtime is None:
+                active.close()
+
+    app = FastAPI(
+        title="VoxParse Server",
+        version="0.1.0",
+        summary="Call transcription, diarization and analysis, with a prepaid balance.",
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+    )
+    install_error_handlers(app)
+    for router in (health.router, pricing.router, balance.router, jobs.router):
+        app.include_router(router)
+
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["X-API-Key", "Authorization", "Content-Type"],
+        )
+    app.add_middleware(
+        BodyLimitMiddleware,
+        default_limit=settings.max_request_bytes,
+        path_limits=upload_body_limits(settings),
+    )
+    # Only these peers may set the client address and scheme through X-Forwarded-*.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    return app

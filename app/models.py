@@ -1,0 +1,148 @@
+"""Database tables. The schema itself is created and changed only by the Alembic migrations."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class EntryKind(enum.StrEnum):
+    TOPUP = "topup"
+    BONUS = "bonus"
+    CHARGE = "charge"
+    HOLD = "hold"
+    RELEASE = "release"
+    REFUND = "refund"
+    ADJUSTMENT = "adjustment"
+    EXPIRY = "expiry"
+
+
+class JobStatus(enum.StrEnum):
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
+    # Stored as plain strings with a CHECK constraint: portable and readable in SQL.
+    return Enum(cls, name=name, native_enum=False, values_callable=lambda e: [m.value for m in e], length=20)
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    api_keys: Mapped[list[ApiKey]] = relationship(back_populates="account")
+
+
+class ApiKey(Base):
+    """An API key. Only its SHA-256 hash and a short display prefix are stored."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="RESTRICT"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(20))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    account: Mapped[Account] = relationship(back_populates="api_keys")
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_account_created", "account_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="RESTRICT"))
+    status: Mapped[JobStatus] = mapped_column(_enum(JobStatus, "job_status"), default=JobStatus.QUEUED)
+    type: Mapped[str] = mapped_column(String(20))
+    model: Mapped[str] = mapped_column(String(200))
+    duration_seconds: Mapped[float | None] = mapped_column(default=None)
+    cost_cents: Mapped[int | None] = mapped_column(Integer, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    runner: Mapped[str | None] = mapped_column(String(200), default=None)
+    """The server process running the job (host:pid:boot), so a restart can find its own orphans."""
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    """Refreshed while the job runs; a stale heartbeat means its process died."""
+    result_location: Mapped[str | None] = mapped_column(String(500), default=None)
+    """Where the result lives: `db:job_results` when stored in the job_results table."""
+
+    result: Mapped[JobResult | None] = relationship(back_populates="job", lazy="raise")
+
+
+class JobResult(Base):
+    __tablename__ = "job_results"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="RESTRICT"), primary_key=True)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    job: Mapped[Job] = relationship(back_populates="result")
+
+
+class LedgerEntry(Base):
+    """One movement of money, in cents. Rows are never updated: a reversal is a new row.
+
+    The balance of an account is the SUM of its entries' amounts.
+    """
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (Index("ix_ledger_account_kind", "account_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="RESTRICT"))
+    kind: Mapped[EntryKind] = mapped_column(_enum(EntryKind, "entry_kind"))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id", ondelete="RESTRICT"), index=True)
+    payment_ref: Mapped[str | None] = mapped_column(String(255), default=None, index=True)
+    reverses_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ledger_entries.id", ondelete="RESTRICT"), default=None, unique=True
+    )
+    """The entry this one reverses (a release points at its hold). Unique: reversed at most once."""
+    reason: Mapped[str | None] = mapped_column(String(500), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

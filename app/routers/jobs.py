@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from app.deps import CurrentPrincipal, SessionDep
+from app.errors import error_responses
+from app.models import Job, JobStatus
+from app.schemas import JobDetailOut, JobOut, JobsPageOut
+from app.services import jobs
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=error_responses(401, 429))
+
+
+def result_url(job: Job) -> str | None:
+    if job.status == JobStatus.COMPLETED and job.result_location:
+        return f"/v1/jobs/{job.id}/result"
+    return None
+
+
+def job_out(job: Job) -> JobOut:
+    return JobOut.model_validate(job, from_attributes=True)
+
+
+def job_detail_out(job: Job) -> JobDetailOut:
+    return JobDetailOut(**job_out(job).model_dump(), error=job.error, result_url=result_url(job))
+
+
+@router.get("", response_model=JobsPageOut, responses=error_responses(400))
+def list_jobs(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=100, description="Max results per page (max 100)")] = 20,
+    offset: Annotated[int, Query(ge=0, description="Number of results to skip")] = 0,
+) -> JobsPageOut:
+    """Your jobs, newest first."""
+    page = jobs.list_jobs(session, principal.account_id, limit=limit, offset=offset)
+    return JobsPageOut(jobs=[job_out(job) for job in page], limit=limit, offset=offset)
+
+
+@router.get("/{job_id}", response_model=JobDetailOut, responses=error_responses(404))
+def get_job(job_id: str, principal: CurrentPrincipal, session: SessionDep) -> JobDetailOut:
+    """One job; `result_url` is set once it has completed with a result."""
+    return job_detail_out(jobs.get_job(session, principal.account_id, job_id))
+
+
+@router.get("/{job_id}/result", responses=error_responses(404))
+def get_job_result(job_id: str, principal: CurrentPrincipal, session: SessionDep) -> dict[str, Any]:
+    """The stored result of a completed job."""
+    return jobs.get_result(session, principal.account_id, job_id)

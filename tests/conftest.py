@@ -1,0 +1,72 @@
+"""Shared fixtures: a migrated database per backend (SQLite and PostgreSQL), apps over ASGI, factories."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator, Callable, Iterator
+
+import httpx
+import psycopg
+import pytest
+
+from app.db import migrate
+from app.main import create_app
+from app.runtime import Runtime
+from tests.factories import Customer, make_account, serve_asgi, settings_for
+
+POSTGRES_ADMIN_DSN = os.environ.get("VOXPARSE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("VOXPARSE_TEST_REDIS", "redis://127.0.0.1:6379/0")
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _sqlalchemy_pg_url(dsn: str, database: str) -> str:
+    base = dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    return f"{base}/{database}"
+
+
+@pytest.fixture(scope="session")
+def make_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], str]]:
+    """Creates an empty database of a backend and returns its URL; PostgreSQL ones are dropped at the end."""
+    created: list[str] = []
+
+    def make(backend: str) -> str:
+        if backend == "sqlite":
+            path = tmp_path_factory.mktemp("db") / f"{secrets.token_hex(4)}.db"
+            return f"sqlite:///{path}"
+        name = f"vxp_test_{secrets.token_hex(6)}"
+        with psycopg.connect(POSTGRES_ADMIN_DSN, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        created.append(name)
+        return _sqlalchemy_pg_url(POSTGRES_ADMIN_DSN, name)
+
+    yield make
+    with psycopg.connect(POSTGRES_ADMIN_DSN, autocommit=True) as conn:
+        for name in created:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, make_database: Callable[[str], str]) -> str:
+    """A database of each backend, migrated once for the session."""
+    url = make_database(request.param)
+    migrate(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def runtime(database_url: str) -> Iterator[Runtime]:
+    rt = Runtime.create(settings_for(database_url))
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    async with serve_asgi(create_app(runtime=runtime)) as c:
+        yield c
+
+
+@pytest.fixture
+def account(runtime: Runtime) -> Customer:
+    return make_account(runtime, credit_cents=10_000)

@@ -1,0 +1,80 @@
+"""Test data factories and helpers shared by the test modules."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from app.config import Settings
+from app.models import EntryKind
+from app.runtime import Runtime
+from app.services import accounts, ledger
+
+
+def settings_for(database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {"database_url": database_url, "log_level": "WARNING"}
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@asynccontextmanager
+async def serve_asgi(app: FastAPI, raise_app_exceptions: bool = True) -> AsyncIterator[httpx.AsyncClient]:
+    """Run the app's lifespan and give a client that talks to it in-process."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+
+
+@dataclass
+class Customer:
+    account_id: str
+    key: str
+    key_id: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"X-API-Key": self.key}
+
+
+def make_account(runtime: Runtime, credit_cents: int = 0, name: str = "test") -> Customer:
+    with runtime.db.transaction() as session:
+        account = accounts.create_account(session, name)
+        created = accounts.create_key(session, account, name)
+        if credit_cents:
+            ledger.credit(
+                session,
+                account.id,
+                credit_cents,
+                kind=EntryKind.ADJUSTMENT,
+                reason="test credit",
+                expiry_days=runtime.settings.credit_expiry_days,
+            )
+    return Customer(account_id=created.account_id, key=created.plaintext, key_id=created.key_id)
+
+
+def read_all_rows(runtime: Runtime) -> str:
+    """Every row of every table, as text: for asserting what is (not) stored."""
+    from sqlalchemy import text
+
+    from app.models import Base
+
+    dump = []
+    with runtime.db.engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            for row in conn.execute(text(f"SELECT * FROM {table.name}")):
+                dump.append(repr(tuple(row)))
+    return "\n".join(dump)
+
+
+def sqlite_file_bytes(runtime: Runtime) -> bytes:
+    path = runtime.settings.sqlite_path()
+    if path is None:
+        return b""
+    return b"".join(p.read_bytes() for p in Path(path).parent.glob(Path(path).name + "*"))

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from app.cli import main
+from app.runtime import Runtime
+from app.services import accounts
+from tests.factories import read_all_rows
+
+
+def test_keys_and_credit_commands(
+    runtime: Runtime, database_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VOXPARSE_DATABASE_URL", database_url)
+    assert main(["keys", "create", "--name", "acme", "--credit-cents", "250"]) == 0
+    out = capsys.readouterr().out
+    key = re.search(r"API key: (vxp_live_\S+)", out)
+    account = re.search(r"account: (\S+)", out)
+    assert key
+    assert account
+    with runtime.db.transaction() as session:
+        principal = accounts.authenticate(session, key.group(1))
+    assert principal.account_id == account.group(1)
+
+    assert main(["credit", account.group(1), "1000", "--reason", "goodwill"]) == 0
+    assert "1250 cents ($12.50)" in capsys.readouterr().out
+    assert main(["credit", account.group(1), "-50", "--reason", "correction"]) == 0
+    assert "1200 cents" in capsys.readouterr().out
+
+    assert main(["keys", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert key.group(1)[:15] in listing
+    assert key.group(1) not in listing
+
+    prefix = key.group(1)[:15]
+    assert main(["keys", "revoke", prefix]) == 0
+    capsys.readouterr()
+    assert key.group(1).removeprefix("vxp_live_") not in read_all_rows(runtime)
+
+    assert main(["credit", "no-such-account", "5", "--reason", "x"]) == 1
+    assert "No account" in capsys.readouterr().err

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import httpx
+from fastapi import FastAPI
+
+from app.main import create_app
+from app.runtime import Runtime
+from tests.factories import Customer, serve_asgi
+from tests.test_auth import assert_error
+
+
+async def test_unknown_route_is_404_in_the_error_shape(client: httpx.AsyncClient) -> None:
+    assert_error(await client.get("/v1/nothing-here"), 404)
+
+
+async def test_wrong_method_is_405_in_the_error_shape(client: httpx.AsyncClient) -> None:
+    assert_error(await client.delete("/v1/pricing"), 405)
+
+
+async def test_validation_errors_are_400(client: httpx.AsyncClient, account: Customer) -> None:
+    message = assert_error(await client.get("/v1/jobs?limit=abc", headers=account.headers), 400)
+    assert "limit" in message
+
+
+async def test_body_over_the_limit_is_413(client: httpx.AsyncClient, account: Customer) -> None:
+    big = b"x" * (2 * 1024 * 1024)
+    response = await client.post("/v1/jobs", content=big, headers=account.headers)
+    assert response.status_code in (405, 413)
+    assert_error(response, response.status_code)
+
+
+async def test_unhandled_exception_is_500_without_details(runtime: Runtime) -> None:
+    app: FastAPI = create_app(runtime=runtime)
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("secret-detail vxp_live_" + "Z" * 40)
+
+    async with serve_asgi(app, raise_app_exceptions=False) as c:
+        response = await c.get("/boom")
+    message = assert_error(response, 500)
+    assert "secret-detail" not in response.text
+    assert "Traceback" not in response.text
+    assert "vxp_live_" not in message
