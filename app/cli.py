@@ -127,6 +127,28 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_transcribe(settings: Settings, args: argparse.Namespace) -> int:
+    """The server's pipeline on a local file, without a server, a database or a charge."""
+    import json
+
+    from app.services import audio, pipeline
+    from app.services.models_registry import ModelRegistry
+
+    options = pipeline.TranscriptionOptions(
+        language=args.language, instructions=args.instructions, speakers=args.speakers, channels=args.channels
+    )
+    models = ModelRegistry(settings)
+    models.transcriber().check_language(options.language)
+    with open(args.file, "rb") as f:
+        decoded = audio.decode(f, max_seconds=settings.max_audio_seconds)
+    output = pipeline.run(models, decoded, options)
+    if args.json:
+        print(json.dumps(output.result, indent=2))
+    else:
+        print(output.result["ai_analysis"]["transcript_cleaned"])
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="voxparse", description="VoxParse Server")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -149,6 +171,15 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = keys.add_parser("revoke", help="revoke a key by id or display prefix")
     revoke.add_argument("key")
     revoke.set_defaults(func=cmd_keys_revoke)
+
+    transcribe = sub.add_parser("transcribe", help="run the transcription pipeline on a local file")
+    transcribe.add_argument("file")
+    transcribe.add_argument("--json", action="store_true", help="print the whole result as JSON")
+    transcribe.add_argument("--language")
+    transcribe.add_argument("--instructions")
+    transcribe.add_argument("--speakers", type=int, default=2)
+    transcribe.add_argument("--channels", choices=["auto", "split", "mix"], default="auto")
+    transcribe.set_defaults(func=cmd_transcribe)
 
     credit = sub.add_parser("credit", help="add (or with a negative amount, remove) credit")
     credit.add_argument("account")

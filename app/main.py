@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,7 +18,7 @@ from app.body_limit import BodyLimitMiddleware
 from app.config import Settings, get_settings
 from app.errors import install_error_handlers
 from app.logs import configure_logging
-from app.routers import balance, health, jobs, pricing
+from app.routers import balance, health, jobs, pricing, transcribe
 from app.runtime import Runtime
 from app.services import jobs as job_service
 
@@ -25,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 # A job whose process has not refreshed its heartbeat for this long is taken for dead.
 STALE_JOB_AFTER = timedelta(minutes=10)
+HEARTBEAT_SECONDS = 30
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -46,6 +48,22 @@ def upload_body_limits(settings: Settings) -> dict[str, int]:
     return {"/v1/transcribe": settings.max_upload_bytes + 1024 * 1024}
 
 
+async def _heartbeat(runtime: Runtime) -> None:
+    """Refresh the heartbeat of the jobs this process runs, so other replicas know they are alive."""
+    while True:
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+        try:
+            await run_in_threadpool(_beat, runtime)
+        except Exception as exc:  # a database blip must not end the loop
+            logger.warning("job heartbeat failed: %s", type(exc).__name__)
+
+
+def _beat(runtime: Runtime) -> None:
+    if runtime.active_jobs:
+        with runtime.db.transaction() as session:
+            job_service.heartbeat(session, list(runtime.active_jobs))
+
+
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     """Build the app. Tests pass a `runtime` to share one across apps; it is then not closed."""
     given_runtime = runtime
@@ -61,9 +79,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             active = await run_in_threadpool(Runtime.create, app_settings)
         app.state.runtime = active
         await run_in_threadpool(_recover_interrupted_jobs, active)
+        if active.settings.preload_models:
+            await run_in_threadpool(active.models.load_all)
+        heartbeat = asyncio.create_task(_heartbeat(active))
         try:
             yield
         finally:
+            heartbeat.cancel()
             if given_runtime is None:
                 active.close()
 
@@ -75,7 +97,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         generate_unique_id_function=_operation_id,
     )
     install_error_handlers(app)
-    for router in (health.router, pricing.router, balance.router, jobs.router):
+    for router in (health.router, pricing.router, balance.router, jobs.router, transcribe.router):
         app.include_router(router)
 
     if settings.cors_origins:

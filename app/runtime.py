@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import socket
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 
 from app.config import Settings
 from app.db import Database
+from app.services.models_registry import ModelRegistry
 from app.services.ratelimit import RateLimiter
 
 
@@ -22,16 +24,27 @@ class Runtime:
     settings: Settings
     db: Database
     limiter: RateLimiter
+    models: ModelRegistry
     runner: str = field(default_factory=runner_id)
+    active_jobs: set[str] = field(default_factory=set)
+    """Jobs this process is running now (their heartbeats are refreshed)."""
+    transcription_slots: asyncio.Semaphore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.transcription_slots = asyncio.Semaphore(self.settings.max_concurrent_transcriptions)
 
     @classmethod
-    def create(cls, settings: Settings) -> Runtime:
+    def create(cls, settings: Settings, models: ModelRegistry | None = None) -> Runtime:
+        """Models may be shared between runtimes (tests); they are loaded once either way."""
         return cls(
-            settings=settings, db=Database(settings), limiter=RateLimiter.from_redis_url(settings.redis_url)
+            settings=settings,
+            db=Database(settings),
+            limiter=RateLimiter.from_redis_url(settings.redis_url),
+            models=models or ModelRegistry(settings),
         )
 
     def model_status(self) -> dict[str, str]:
-        return {}
+        return self.models.status()
 
     def close(self) -> None:
         self.db.dispose()

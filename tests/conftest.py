@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 
 import httpx
 import psycopg
@@ -13,7 +14,9 @@ import pytest
 from app.db import migrate
 from app.main import create_app
 from app.runtime import Runtime
+from app.services.models_registry import ModelRegistry
 from tests.factories import Customer, make_account, serve_asgi, settings_for
+from tests.synth import SUPPORT_CALL, SynthCall, synthesize_call
 
 POSTGRES_ADMIN_DSN = os.environ.get("VOXPARSE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("VOXPARSE_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -55,8 +58,14 @@ def database_url(request: pytest.FixtureRequest, make_database: Callable[[str], 
 
 
 @pytest.fixture(scope="session")
-def runtime(database_url: str) -> Iterator[Runtime]:
-    rt = Runtime.create(settings_for(database_url))
+def models() -> ModelRegistry:
+    """The speech models, shared by every runtime of the session and loaded on first use."""
+    return ModelRegistry(settings_for("sqlite://"))
+
+
+@pytest.fixture(scope="session")
+def runtime(database_url: str, models: ModelRegistry) -> Iterator[Runtime]:
+    rt = Runtime.create(settings_for(database_url), models=models)
     yield rt
     rt.close()
 
@@ -70,3 +79,18 @@ async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def account(runtime: Runtime) -> Customer:
     return make_account(runtime, credit_cents=10_000)
+
+
+@pytest.fixture(scope="session")
+def call_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("calls")
+
+
+@pytest.fixture(scope="session")
+def support_calls(call_dir: Path) -> dict[str, SynthCall]:
+    """The support call in every accepted format, with 20 s of a tone (hold music) after turn 1."""
+    formats = ["wav", "mp3", "ulaw", "stereo", "flac", "ogg", "m4a", "webm"]
+    return {
+        fmt: synthesize_call(SUPPORT_CALL, call_dir / f"support.{fmt}", fmt=fmt, gaps={1: ("tone", 20.0)})
+        for fmt in formats
+    }

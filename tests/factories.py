@@ -16,9 +16,17 @@ from app.models import EntryKind
 from app.runtime import Runtime
 from app.services import accounts, ledger
 
+# Shared by test runs so the diarizer's kernels compile once per machine, not once per run.
+NUMBA_CACHE = Path(__file__).resolve().parent.parent / "data" / "numba-cache"
+
 
 def settings_for(database_url: str, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {"database_url": database_url, "log_level": "WARNING"}
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "log_level": "WARNING",
+        "preload_models": False,
+        "numba_cache_dir": NUMBA_CACHE,
+    }
     values.update(overrides)
     return Settings(_env_file=None, **values)
 

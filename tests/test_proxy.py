@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+
 import httpx
 from fastapi import FastAPI, Request
 
@@ -9,11 +11,7 @@ from tests.factories import settings_for
 
 
 def _app_reporting_client(runtime: Runtime, **overrides: object) -> FastAPI:
-    shared = Runtime(
-        settings=settings_for(runtime.settings.database_url, **overrides),
-        db=runtime.db,
-        limiter=runtime.limiter,
-    )
+    shared = dataclasses.replace(runtime, settings=settings_for(runtime.settings.database_url, **overrides))
     app = create_app(runtime=shared)
 
     @app.get("/whoami")

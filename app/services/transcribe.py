@@ -1,0 +1,196 @@
+"""POST /v1/transcribe as a unit of billable work: intake checks, a job and a hold, the pipeline,
+then settle (success) or fail and release (any error).
+
+Everything after the upload is read runs in one worker thread, so a client that disconnects
+cannot interrupt it half way: the job always ends `completed` or `failed`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import time
+from dataclasses import dataclass
+from typing import IO, Any
+
+from starlette.concurrency import run_in_threadpool
+
+from app.config import Settings
+from app.errors import ApiError, BadRequest, PayloadTooLarge
+from app.models import Job
+from app.runtime import Runtime
+from app.services import audio, jobs, ledger, pipeline, pricing
+from app.services.accounts import Principal
+from app.services.pipeline import ChannelMode, StageTimings, TranscriptionOptions
+
+logger = logging.getLogger(__name__)
+
+MAX_INSTRUCTIONS = 2000
+JOB_TYPE = "transcribe"
+
+
+@dataclass(frozen=True)
+class Upload:
+    file: IO[bytes]
+    size: int | None
+
+
+@dataclass(frozen=True)
+class TranscribeRequest:
+    upload: Upload | None
+    language: str | None
+    instructions: str | None
+    plan: str | None
+    speakers: int | None
+    channels: str | None
+    redact_pii: bool
+
+
+@dataclass(frozen=True)
+class Completed:
+    job_id: str
+    duration_seconds: float
+    cost_cents: int
+    result: dict[str, Any]
+
+
+def validate(request: TranscribeRequest, settings: Settings) -> tuple[Upload, TranscriptionOptions]:
+    """Everything that can be refused before the audio is read, each with its own message."""
+    if request.upload is None:
+        raise BadRequest("Missing required field 'file': send the audio as multipart/form-data.")
+    if request.upload.size is not None and request.upload.size > settings.max_upload_bytes:
+        raise PayloadTooLarge(
+            f"The file is larger than the {settings.max_upload_bytes // (1024 * 1024)} MB limit."
+        )
+    if request.upload.size == 0:
+        raise BadRequest("The uploaded file is empty.")
+    if request.plan is not None and request.plan not in pricing.accepted_plan_ids(settings):
+        accepted = ", ".join(sorted(pricing.accepted_plan_ids(settings)))
+        raise BadRequest(f"Unknown plan '{request.plan}'. Accepted: {accepted}.")
+    if request.instructions is not None and len(request.instructions) > MAX_INSTRUCTIONS:
+        raise BadRequest(f"'instructions' is limited to {MAX_INSTRUCTIONS} characters.")
+    language = (request.language or "").strip().lower() or None
+    if language is not None and not (len(language) == 2 and language.isalpha()):
+        raise BadRequest("'language' must be an ISO 639-1 code such as 'en' or 'es'.")
+    speakers = request.speakers if request.speakers is not None else settings.default_speakers
+    if not 1 <= speakers <= 10:
+        raise BadRequest("'speakers' must be between 1 and 10.")
+    channels = (request.channels or "auto").strip().lower()
+    if channels not in ("auto", "split", "mix"):
+        raise BadRequest("'channels' must be 'split' or 'mix'.")
+    mode: ChannelMode = "split" if channels == "split" else "mix" if channels == "mix" else "auto"
+    options = TranscriptionOptions(
+        language=language,
+        instructions=request.instructions or None,
+        speakers=speakers,
+        channels=mode,
+        redact_pii=request.redact_pii,
+    )
+    return request.upload, options
+
+
+def _read_limited(upload: Upload, limit: int) -> IO[bytes]:
+    """The upload's file, after making sure it really is within the limit (size may be unknown)."""
+    f = upload.file
+    f.seek(0, 2)
+    size = f.tell()
+    f.seek(0)
+    if size > limit:
+        raise PayloadTooLarge(f"The file is larger than the {limit // (1024 * 1024)} MB limit.")
+    if size == 0:
+        raise BadRequest("The uploaded file is empty.")
+    return f
+
+
+def _start_job(runtime: Runtime, principal: Principal, cost_cents: int) -> tuple[str, int]:
+    """Create the job and hold its cost in one transaction: a 402 leaves nothing behind."""
+    with runtime.db.transaction() as session:
+        job = jobs.create_job(
+            session, principal.account_id, type=JOB_TYPE, model=runtime.models.transcriber().name
+        )
+        hold = ledger.place_hold(
+            session, principal.account_id, job.id, cost_cents, expiry_days=runtime.settings.credit_expiry_days
+        )
+        jobs.mark_processing(session, job, runtime.runner)
+        return job.id, hold.id
+
+
+def _finish_job(
+    runtime: Runtime,
+    job_id: str,
+    hold_id: int,
+    cost_cents: int,
+    output: pipeline.PipelineOutput,
+    duration: float,
+) -> None:
+    with runtime.db.transaction() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        ledger.settle_hold(session, hold_id, cost_cents)
+        jobs.complete_job(
+            session, job, duration_seconds=duration, cost_cents=cost_cents, result=output.result
+        )
+
+
+def _fail_job(runtime: Runtime, job_id: str, reason: str) -> None:
+    with runtime.db.transaction() as session:
+        job = session.get(Job, job_id)
+        if job is not None:
+            jobs.fail_job(session, job, reason)
+
+
+def process(
+    runtime: Runtime,
+    principal: Principal,
+    upload: Upload,
+    options: TranscriptionOptions,
+    timings: StageTimings | None = None,
+) -> Completed:
+    """Decode, hold, run, settle. Blocking: call from a worker thread."""
+    settings = runtime.settings
+    timings = timings or StageTimings()
+    runtime.models.transcriber().check_language(options.language)
+
+    started = time.perf_counter()
+    decoded = audio.decode(
+        _read_limited(upload, settings.max_upload_bytes), max_seconds=settings.max_audio_seconds
+    )
+    pipeline.choose_diarizer(runtime.models, decoded, options.channels)  # refuse a bad channel mode up front
+    timings.record("decode", started)
+
+    duration = round(decoded.duration, 3)
+    cost = pricing.transcription_cost_cents(duration, settings.price_per_hour_cents)
+    job_id, hold_id = _start_job(runtime, principal, cost)
+    runtime.active_jobs.add(job_id)
+    try:
+        if settings.keep_uploads_dir is not None:
+            settings.keep_uploads_dir.mkdir(parents=True, exist_ok=True)
+            upload.file.seek(0)
+            with (settings.keep_uploads_dir / f"{job_id}.audio").open("wb") as kept:
+                shutil.copyfileobj(upload.file, kept)
+        output = pipeline.run(runtime.models, decoded, options, timings)
+        _finish_job(runtime, job_id, hold_id, cost, output, duration)
+    except BaseException as exc:
+        reason = (
+            exc.message if isinstance(exc, ApiError) else "Processing failed: an internal error occurred."
+        )
+        logger.error("job %s failed: %s", job_id, type(exc).__name__)
+        _fail_job(runtime, job_id, reason)
+        raise
+    finally:
+        runtime.active_jobs.discard(job_id)
+    return Completed(job_id=job_id, duration_seconds=duration, cost_cents=cost, result=output.result)
+
+
+async def transcribe(runtime: Runtime, principal: Principal, request: TranscribeRequest) -> Completed:
+    upload, options = validate(request, runtime.settings)
+    async with runtime.transcription_slots:
+        work = asyncio.ensure_future(run_in_threadpool(process, runtime, principal, upload, options))
+        try:
+            return await asyncio.shield(work)
+        except asyncio.CancelledError:
+            # The client went away. The job still ends completed or failed on its own; keep the
+            # slot until it does, so the concurrency bound holds.
+            await asyncio.wait([work])
+            raise

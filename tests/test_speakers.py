@@ -1,0 +1,122 @@
+"""Word-to-speaker alignment, turn boundaries, roles and the repetition-loop guard, on hand-made data."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from app.services.asr import Word, remove_repetition_loops
+from app.services.audio import SAMPLE_RATE, DecodedAudio, channels_differ
+from app.services.diarization import ChannelDiarizer, SpeakerTurn, cluster_embeddings, turns_from_windows
+from app.services.speakers import AGENT, CUSTOMER, assign_roles, build_segments, diarize_transcript
+
+
+def words(*items: tuple[str, float, float]) -> list[Word]:
+    return [Word(text, start, end) for text, start, end in items]
+
+
+def test_every_word_gets_a_speaker_even_outside_every_turn() -> None:
+    ws = words(("hello", 0.0, 0.4), ("there", 0.5, 0.9), ("late", 9.0, 9.3))
+    turns = [SpeakerTurn(0.0, 1.0, "A"), SpeakerTurn(5.0, 8.5, "B")]
+    transcript = diarize_transcript(ws, turns)
+    assert [w.speaker for w in transcript.words] == ["SPEAKER_00", "SPEAKER_00", "SPEAKER_01"]
+
+
+def test_no_turns_at_all_gives_one_speaker() -> None:
+    transcript = diarize_transcript(words(("hi", 0.0, 0.2)), [])
+    assert transcript.speakers == ["SPEAKER_00"]
+
+
+def test_a_speaker_change_moves_to_the_pause() -> None:
+    # The diarizer's boundary (1.6 s) falls inside the first speaker's last word.
+    ws = words(
+        ("reset", 0.0, 0.5),
+        ("the", 0.55, 0.7),
+        ("router", 0.75, 1.2),
+        ("here", 1.25, 1.7),
+        ("thank", 2.6, 2.9),
+        ("you", 2.95, 3.2),
+    )
+    turns = [SpeakerTurn(0.0, 1.3, "A"), SpeakerTurn(1.3, 3.5, "B")]
+    transcript = diarize_transcript(ws, turns)
+    assert [s.text for s in transcript.segments] == ["reset the router here", "thank you"]
+
+
+def test_segments_split_on_speaker_change_and_long_pauses() -> None:
+    ws = words(("a", 0, 0.2), ("b", 0.3, 0.5), ("c", 5.0, 5.2), ("d", 5.3, 5.5))
+    for w, s in zip(ws, ["X", "X", "X", "Y"], strict=True):
+        w.speaker = s
+    assert [(s.speaker, s.text) for s in build_segments(ws)] == [("X", "a b"), ("X", "c"), ("Y", "d")]
+
+
+def test_the_agent_is_who_greets_even_when_the_customer_speaks_first() -> None:
+    ws = words(("hello?", 0.0, 0.5))
+    ws[0].speaker = "SPEAKER_00"
+    segments = build_segments(ws)
+    greeting = [
+        Word(t, 1.0 + i, 1.5 + i, speaker="SPEAKER_01")
+        for i, t in enumerate(
+            ["thank", "you", "for", "calling", "acme", "support", "how", "can", "I", "help"]
+        )
+    ]
+    segments += build_segments(greeting)
+    roles = assign_roles(segments, ["SPEAKER_00", "SPEAKER_01"])
+    assert roles == {"SPEAKER_00": CUSTOMER, "SPEAKER_01": AGENT}
+
+
+def test_first_speaker_is_the_agent_when_nothing_else_tells() -> None:
+    ws = [Word("yes", 0, 0.2, speaker="SPEAKER_00"), Word("no", 1, 1.2, speaker="SPEAKER_01")]
+    assert assign_roles(build_segments(ws), ["SPEAKER_00", "SPEAKER_01"])["SPEAKER_00"] == AGENT
+
+
+def test_repetition_loops_are_cut() -> None:
+    looped = words(*[(w, i * 0.3, i * 0.3 + 0.2) for i, w in enumerate(["thank", "you"] * 12 + ["bye"])])
+    kept = [w.word for w in remove_repetition_loops(looped)]
+    assert kept == ["thank", "you"] * 3 + ["bye"]
+    normal = words(("no", 0, 0.1), ("no", 0.2, 0.3), ("thanks", 0.4, 0.5))
+    assert [w.word for w in remove_repetition_loops(normal)] == ["no", "no", "thanks"]
+
+
+def _stereo(left: np.ndarray, right: np.ndarray) -> DecodedAudio:
+    return DecodedAudio(
+        mono=((left + right) / 2).astype(np.float32),
+        channels=(left, right),
+        format_name="wav",
+        codec="pcm",
+        source_channels=2,
+        source_rate=SAMPLE_RATE,
+    )
+
+
+def test_channel_split_detection_and_turns() -> None:
+    t = np.arange(4 * SAMPLE_RATE) / SAMPLE_RATE
+    voice = (0.3 * np.sin(2 * np.pi * 200 * t)).astype(np.float32)
+    silent = np.zeros_like(voice)
+    left = np.concatenate([voice[: 2 * SAMPLE_RATE], silent[: 2 * SAMPLE_RATE]])
+    right = np.concatenate([silent[: 2 * SAMPLE_RATE], voice[: 2 * SAMPLE_RATE]])
+    split = _stereo(left, right)
+    assert channels_differ(split)
+    assert not channels_differ(_stereo(voice, voice.copy()))
+    turns = ChannelDiarizer().diarize(split, 2)
+    assert [(t.speaker, round(t.start), round(t.end)) for t in turns] == [
+        ("SPEAKER_00", 0, 2),
+        ("SPEAKER_01", 2, 4),
+    ]
+
+
+def test_clustering_respects_the_ceiling_and_keeps_one_voice_whole() -> None:
+    rng = np.random.default_rng(1)
+    centres = rng.normal(size=(3, 32))
+    three = np.concatenate([c + 0.05 * rng.normal(size=(8, 32)) for c in centres]).astype(np.float32)
+    assert len(set(cluster_embeddings(three, 2))) <= 2
+    assert len(set(cluster_embeddings(three, 3))) == 3
+    one = (centres[0] + 0.05 * rng.normal(size=(20, 32))).astype(np.float32)
+    assert set(cluster_embeddings(one, 2)) == {0}
+
+
+def test_overlapping_windows_become_turns() -> None:
+    windows = [(0.0, 1.5), (0.6, 2.1), (1.2, 2.7), (1.8, 3.3)]
+    turns = turns_from_windows(windows, [0, 0, 1, 1])
+    assert [(t.speaker, t.start, t.end) for t in turns] == [
+        ("SPEAKER_00", 0.0, 1.65),
+        ("SPEAKER_01", 1.65, 3.3),
+    ]

@@ -1,0 +1,175 @@
+"""Every way an upload can be refused: a clear 400/402/413, no charge, no job left processing."""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.runtime import Runtime
+from tests.factories import Customer, make_account
+from tests.synth import SynthCall
+from tests.test_auth import assert_error
+
+CREDIT = 500
+
+
+async def _balance_and_jobs(client: httpx.AsyncClient, customer: Customer) -> tuple[int, list[str]]:
+    balance = (await client.get("/v1/balance", headers=customer.headers)).json()["balance_cents"]
+    jobs = (await client.get("/v1/jobs", headers=customer.headers)).json()["jobs"]
+    return balance, [j["status"] for j in jobs]
+
+
+async def assert_refused(
+    client: httpx.AsyncClient, customer: Customer, response: httpx.Response, code: int, words: str
+) -> None:
+    message = assert_error(response, code)
+    assert words.lower() in message.lower(), message
+    balance, statuses = await _balance_and_jobs(client, customer)
+    assert balance == CREDIT
+    assert "processing" not in statuses
+    assert "completed" not in statuses
+
+
+@pytest.fixture
+def customer(runtime: Runtime) -> Customer:
+    return make_account(runtime, credit_cents=CREDIT)
+
+
+def wav_bytes(call: SynthCall) -> bytes:
+    return call.path.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "words"),
+    [
+        ("random.mp3", lambda wav: os.urandom(40_000), "not a recognised audio file"),
+        ("notes.txt", lambda wav: b"hello, this is not audio\n" * 100, "not a recognised audio file"),
+        ("header-only.wav", lambda wav: wav[:44], "no duration"),
+        ("cut.wav", lambda wav: wav[: len(wav) // 2], "truncated"),
+        (
+            "claims-ten-hours.wav",
+            lambda wav: wav[:40] + struct.pack("<I", 16000 * 2 * 36000) + wav[44:],
+            "truncated",
+        ),
+    ],
+)
+async def test_bad_audio_is_400(
+    client: httpx.AsyncClient,
+    customer: Customer,
+    support_calls: dict[str, SynthCall],
+    name: str,
+    make,
+    words: str,
+) -> None:
+    data = make(wav_bytes(support_calls["wav"]))
+    response = await client.post("/v1/transcribe", headers=customer.headers, files={"file": (name, data)})
+    await assert_refused(client, customer, response, 400, words)
+
+
+async def test_empty_file_is_400(client: httpx.AsyncClient, customer: Customer) -> None:
+    response = await client.post("/v1/transcribe", headers=customer.headers, files={"file": ("a.wav", b"")})
+    await assert_refused(client, customer, response, 400, "empty")
+
+
+async def test_missing_file_is_400(client: httpx.AsyncClient, customer: Customer) -> None:
+    response = await client.post(
+        "/v1/transcribe", headers=customer.headers, data={"language": "en"}, files={"other": ("x", b"1")}
+    )
+    await assert_refused(client, customer, response, 400, "file")
+
+
+async def test_not_multipart_is_400(client: httpx.AsyncClient, customer: Customer) -> None:
+    response = await client.post("/v1/transcribe", headers=customer.headers, json={"file": "call.wav"})
+    await assert_refused(client, customer, response, 400, "multipart/form-data")
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        ({"plan": "enterprise"}, "unknown plan"),
+        ({"language": "es"}, "not supported by the loaded model"),
+        ({"language": "english"}, "ISO 639-1"),
+        ({"instructions": "x" * 2001}, "2000 characters"),
+        ({"speakers": "0"}, "speakers"),
+        ({"speakers": "two"}, "speakers"),
+        ({"channels": "left"}, "channels"),
+        ({"channels": "split"}, "stereo"),
+    ],
+)
+async def test_bad_fields_are_400(
+    client: httpx.AsyncClient,
+    customer: Customer,
+    support_calls: dict[str, SynthCall],
+    data: dict[str, str],
+    words: str,
+) -> None:
+    response = await client.post(
+        "/v1/transcribe",
+        headers=customer.headers,
+        data=data,
+        files={"file": ("call.wav", wav_bytes(support_calls["wav"]))},
+    )
+    await assert_refused(client, customer, response, 400, words)
+
+
+async def test_file_over_25_mb_is_413(client: httpx.AsyncClient, customer: Customer) -> None:
+    big = io.BytesIO(b"\0" * (26 * 1024 * 1024))
+    response = await client.post("/v1/transcribe", headers=customer.headers, files={"file": ("big.wav", big)})
+    await assert_refused(client, customer, response, 413, "too large")
+
+
+async def test_streamed_body_is_cut_off_at_the_limit(client: httpx.AsyncClient, customer: Customer) -> None:
+    """A chunked body with no Content-Length is counted as it arrives and refused at the limit,
+    long before the client has sent it all."""
+    sent = 0
+
+    async def endless() -> AsyncIterator[bytes]:
+        nonlocal sent
+        boundary_head = b'--b\r\nContent-Disposition: form-data; name="file"; filename="x.wav"\r\n\r\n'
+        yield boundary_head
+        chunk = b"\0" * (1024 * 1024)
+        while sent < 1024 * 1024 * 1024:
+            sent += len(chunk)
+            yield chunk
+
+    response = await client.post(
+        "/v1/transcribe",
+        headers={**customer.headers, "Content-Type": "multipart/form-data; boundary=b"},
+        content=endless(),
+    )
+    await assert_refused(client, customer, response, 413, "too large")
+    assert sent < 64 * 1024 * 1024
+
+
+async def test_insufficient_balance_is_402_before_any_model_runs(
+    client: httpx.AsyncClient, runtime: Runtime, support_calls: dict[str, SynthCall]
+) -> None:
+    broke = make_account(runtime, credit_cents=0)
+    response = await client.post(
+        "/v1/transcribe", headers=broke.headers, files={"file": ("call.wav", wav_bytes(support_calls["wav"]))}
+    )
+    message = assert_error(response, 402)
+    assert "balance" in message.lower()
+    assert (await client.get("/v1/jobs", headers=broke.headers)).json()["jobs"] == []
+
+
+async def test_uploads_are_not_kept(
+    client: httpx.AsyncClient, runtime: Runtime, support_calls: dict[str, SynthCall], tmp_path: Path
+) -> None:
+    assert runtime.settings.keep_uploads_dir is None
+    before = set(Path(os.environ.get("TMPDIR", "/tmp")).iterdir())
+    customer = make_account(runtime, credit_cents=CREDIT)
+    response = await client.post(
+        "/v1/transcribe",
+        headers=customer.headers,
+        files={"file": ("call.mp3", support_calls["mp3"].path.read_bytes())},
+    )
+    assert response.status_code == 200
+    leftovers = {p for p in set(Path(os.environ.get("TMPDIR", "/tmp")).iterdir()) - before if p.is_file()}
+    assert leftovers == set()
