@@ -110,9 +110,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     migrate(settings.database_url)
     if not args.no_dev_key:
         _announce_dev_key(settings, args.host, args.port)
-    print(
-        f"VoxParse Server on http://{args.host}:{args.port}{settings.root_path} (Ctrl+C stops it)", flush=True
-    )
+    print(f"VoxParse Server on http://{args.host}:{args.port}{settings.root_path} (Ctrl+C stops it)", flush=True)
     uvicorn.run(
         "app.main:create_app",
         factory=True,

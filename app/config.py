@@ -60,7 +60,9 @@ class Settings(BaseSettings):
     whisper_device: str = "cpu"
     """`cpu`, `cuda` or `auto`."""
     whisper_compute_type: str = "int8"
-    whisper_beam_size: int = Field(default=1, ge=1, le=10)
+    whisper_beam_size: int = Field(default=5, ge=1, le=10)
+    """5 (Whisper's usual): beam 1 is about a third faster but, with timestamps on, can skip whole
+    sentences when a window ends early."""
     whisper_cpu_threads: int = Field(default=0, ge=0)
     """Threads per transcription on CPU; 0 lets CTranslate2 decide."""
     whisper_vad: bool = True
@@ -83,6 +85,13 @@ class Settings(BaseSettings):
     """When set, each upload is kept there as JOB_ID.audio; by default uploads are not kept."""
     default_speakers: int = Field(default=2, ge=1, le=10)
     """Expected number of speakers when a request does not say (two for a call)."""
+
+    # --- analysis LLM (optional; without it the rule-based analyzer answers) ------------------
+    llm_base_url: str | None = None
+    """OpenAI-compatible base URL (OpenAI, vLLM, Ollama, llama.cpp server...) for the analysis pass."""
+    llm_api_key: SecretStr | None = None
+    llm_model: str | None = None
+    llm_timeout_seconds: float = 60.0
 
     # --- money ---------------------------------------------------------------------------------
     price_per_hour_cents: int = 49

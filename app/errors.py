@@ -93,9 +93,7 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 def _describe_validation_error(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors():
-        location = ".".join(
-            str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")
-        )
+        location = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header"))
         message = str(err.get("msg", "invalid value"))
         parts.append(f"{location}: {message}" if location else message)
     return "Invalid request: " + "; ".join(parts) if parts else "Invalid request."

@@ -36,9 +36,7 @@ def _operation_id(route: APIRoute) -> str:
 
 def _recover_interrupted_jobs(runtime: Runtime) -> None:
     with runtime.db.transaction() as session:
-        failed = job_service.fail_interrupted_jobs(
-            session, runner=runtime.runner, stale_after=STALE_JOB_AFTER
-        )
+        failed = job_service.fail_interrupted_jobs(session, runner=runtime.runner, stale_after=STALE_JOB_AFTER)
     if failed:
         logger.warning("marked %d interrupted job(s) failed and released their holds", failed)
 

@@ -11,9 +11,7 @@ OPENING = [
         "agent",
         "Thank you for calling Greenfield Dental billing, this call may be recorded. My name is Karen.",
     ),
-    Turn(
-        "customer", "Hi Karen, this is James Rivera. I noticed a charge on my March invoice that looks wrong."
-    ),
+    Turn("customer", "Hi Karen, this is James Rivera. I noticed a charge on my March invoice that looks wrong."),
 ]
 BODY = [
     Turn("agent", "I am sorry about that. Let me pull up your account and look at the March invoice."),

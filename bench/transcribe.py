@@ -27,9 +27,7 @@ from tests.synth import synthesize_call
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--format", default="wav", choices=["wav", "mp3", "ulaw", "stereo"])
     parser.add_argument("--runs", type=int, default=1)

@@ -37,9 +37,7 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(
-    database_url: str, log_path: Path, *, timeout: float = 180, **env: str
-) -> Iterator[LiveServer]:
+def live_server(database_url: str, log_path: Path, *, timeout: float = 180, **env: str) -> Iterator[LiveServer]:
     port = free_port()
     environment = {
         **os.environ,

@@ -138,9 +138,7 @@ def synthesize_call(
     out_path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         if fmt == "stereo":
-            stereo = np.stack(
-                [np.concatenate(channels["agent"]), np.concatenate(channels["customer"])], axis=1
-            )
+            stereo = np.stack([np.concatenate(channels["agent"]), np.concatenate(channels["customer"])], axis=1)
             sf.write(out_path, stereo, RATE, subtype="PCM_16", format="WAV")
         else:
             base = Path(tmp) / "call.wav"

@@ -47,9 +47,7 @@ async def test_bearer_token(client: httpx.AsyncClient, account: Customer) -> Non
         {"Authorization": "Bearer vxp_live_" + "B" * 43},
     ],
 )
-async def test_missing_malformed_or_unknown_key_is_401(
-    client: httpx.AsyncClient, headers: dict[str, Any]
-) -> None:
+async def test_missing_malformed_or_unknown_key_is_401(client: httpx.AsyncClient, headers: dict[str, Any]) -> None:
     assert_error(await client.get("/v1/balance", headers=headers), 401)
     assert_error(await client.get("/v1/jobs", headers=headers), 401)
 

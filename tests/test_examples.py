@@ -44,9 +44,7 @@ def test_python_requests_example(
     server_and_key: tuple[LiveServer, Customer], support_calls: dict[str, SynthCall]
 ) -> None:
     server, customer = server_and_key
-    out = _run(
-        [sys.executable, "examples/python_requests.py", str(support_calls["mp3"].path)], server, customer
-    )
+    out = _run([sys.executable, "examples/python_requests.py", str(support_calls["mp3"].path)], server, customer)
     assert "Job created: " in out
     assert "Status: completed" in out
     assert "'transcript': " in out
@@ -54,9 +52,7 @@ def test_python_requests_example(
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
-def test_node_example(
-    server_and_key: tuple[LiveServer, Customer], support_calls: dict[str, SynthCall]
-) -> None:
+def test_node_example(server_and_key: tuple[LiveServer, Customer], support_calls: dict[str, SynthCall]) -> None:
     server, customer = server_and_key
     out = _run(["node", "examples/node_fetch.js", str(support_calls["wav"].path)], server, customer)
     assert "Job: " in out
@@ -65,9 +61,7 @@ def test_node_example(
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
-def test_curl_example(
-    server_and_key: tuple[LiveServer, Customer], support_calls: dict[str, SynthCall]
-) -> None:
+def test_curl_example(server_and_key: tuple[LiveServer, Customer], support_calls: dict[str, SynthCall]) -> None:
     server, customer = server_and_key
     out = _run(["bash", "examples/curl_balance.sh", str(support_calls["ulaw"].path)], server, customer)
     assert '"balance_cents"' in out

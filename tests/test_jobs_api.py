@@ -15,9 +15,7 @@ def _completed_job(runtime: Runtime, customer: Customer, result: dict[str, objec
     with runtime.db.transaction() as session:
         job = jobs.create_job(session, customer.account_id, type="transcribe", model="test")
         jobs.mark_processing(session, job, runtime.runner)
-        jobs.complete_job(
-            session, job, duration_seconds=60.0, cost_cents=1, result=result or {"transcript": "hi"}
-        )
+        jobs.complete_job(session, job, duration_seconds=60.0, cost_cents=1, result=result or {"transcript": "hi"})
         return job.id
 
 

@@ -28,9 +28,7 @@ def _balance(runtime: Runtime, account_id: str) -> int:
 
 def _hold(runtime: Runtime, account_id: str, job_id: str, cents: int) -> int:
     with runtime.db.transaction() as session:
-        return ledger.place_hold(
-            session, account_id, job_id, cents, expiry_days=runtime.settings.credit_expiry_days
-        ).id
+        return ledger.place_hold(session, account_id, job_id, cents, expiry_days=runtime.settings.credit_expiry_days).id
 
 
 def test_hold_then_settle_charges_the_actual_cost(runtime: Runtime) -> None:
@@ -105,9 +103,7 @@ def _age_account(runtime: Runtime, account_id: str, days: int) -> None:
     with runtime.db.transaction() as session:
         past = utcnow() - timedelta(days=days)
         session.execute(update(Account).where(Account.id == account_id).values(created_at=past))
-        session.execute(
-            update(LedgerEntry).where(LedgerEntry.account_id == account_id).values(created_at=past)
-        )
+        session.execute(update(LedgerEntry).where(LedgerEntry.account_id == account_id).values(created_at=past))
         session.execute(update(Job).where(Job.account_id == account_id).values(created_at=past))
 
 

@@ -13,9 +13,7 @@ from tests.conftest import BACKENDS
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_migrations_build_the_models_schema_and_go_back(
-    backend: str, make_database: Callable[[str], str]
-) -> None:
+def test_migrations_build_the_models_schema_and_go_back(backend: str, make_database: Callable[[str], str]) -> None:
     url = make_database(backend)
     migrate(url)
     engine = create_engine(url)

@@ -54,9 +54,7 @@ def test_the_agent_is_who_greets_even_when_the_customer_speaks_first() -> None:
     segments = build_segments(ws)
     greeting = [
         Word(t, 1.0 + i, 1.5 + i, speaker="SPEAKER_01")
-        for i, t in enumerate(
-            ["thank", "you", "for", "calling", "acme", "support", "how", "can", "I", "help"]
-        )
+        for i, t in enumerate(["thank", "you", "for", "calling", "acme", "support", "how", "can", "I", "help"])
     ]
     segments += build_segments(greeting)
     roles = assign_roles(segments, ["SPEAKER_00", "SPEAKER_01"])

@@ -26,9 +26,7 @@ async def post_call(
     client: httpx.AsyncClient, customer: Customer, path: Path, field: str = "file", **data: str
 ) -> httpx.Response:
     with path.open("rb") as f:
-        return await client.post(
-            "/v1/transcribe", headers=customer.headers, files={field: (path.name, f)}, data=data
-        )
+        return await client.post("/v1/transcribe", headers=customer.headers, files={field: (path.name, f)}, data=data)
 
 
 def _ledger(runtime: Runtime, job_id: str) -> dict[EntryKind, int]:
@@ -51,7 +49,7 @@ async def test_formats_transcribe_diarize_and_charge(
     body = response.json()
     assert body["status"] == "completed"
     assert body["language"] == "en"
-    assert body["speakers"] == ["SPEAKER_00", "SPEAKER_01"]
+    assert body["speakers"] == ["SPEAKER_00", "SPEAKER_01"], body
     assert body["duration_seconds"] == pytest.approx(call.duration, abs=0.1)
     expected_cost = transcription_cost_cents(body["duration_seconds"], 49)
     assert body["cost_cents"] == expected_cost
@@ -68,9 +66,7 @@ async def test_formats_transcribe_diarize_and_charge(
 
     # No words are invented over the 20 s of hold tone.
     (gap_start, gap_end) = call.gaps[0]
-    assert not [
-        w for w in result["word_timestamps"] if w["start"] > gap_start + 0.5 and w["end"] < gap_end - 0.5
-    ]
+    assert not [w for w in result["word_timestamps"] if w["start"] > gap_start + 0.5 and w["end"] < gap_end - 0.5]
 
     assert _ledger(runtime, body["job_id"]) == {
         EntryKind.HOLD: -expected_cost,
@@ -112,9 +108,7 @@ async def test_silence_in_the_middle_yields_no_words(
     body = (await post_call(client, customer, call.path)).json()
     result = (await client.get(body["result_url"], headers=customer.headers)).json()
     gap_start, gap_end = call.gaps[0]
-    assert not [
-        w for w in result["word_timestamps"] if w["start"] > gap_start + 0.5 and w["end"] < gap_end - 0.5
-    ]
+    assert not [w for w in result["word_timestamps"] if w["start"] > gap_start + 0.5 and w["end"] < gap_end - 0.5]
     assert transcript_wer(call, result) <= MAX_WER
 
 
@@ -125,9 +119,7 @@ THREE_VOICES = {
 }
 
 
-async def test_speaker_count_is_a_ceiling(
-    client: httpx.AsyncClient, runtime: Runtime, call_dir: Path
-) -> None:
+async def test_speaker_count_is_a_ceiling(client: httpx.AsyncClient, runtime: Runtime, call_dir: Path) -> None:
     turns = [
         Turn("agent", "Thank you for calling Greenfield billing. How can I help you today?"),
         Turn("customer", "I was charged twice this month and I would like a refund please."),
@@ -144,14 +136,10 @@ async def test_speaker_count_is_a_ceiling(
         assert {w["speaker"] for w in result["word_timestamps"]} == set(body["speakers"])
 
 
-async def test_a_monologue_stays_one_speaker(
-    client: httpx.AsyncClient, runtime: Runtime, call_dir: Path
-) -> None:
+async def test_a_monologue_stays_one_speaker(client: httpx.AsyncClient, runtime: Runtime, call_dir: Path) -> None:
     turns = [
         Turn("agent", "Hello, this is Karen from Greenfield billing returning your call about the invoice."),
-        Turn(
-            "agent", "I have applied the credit to your account. Please call us back if you have questions."
-        ),
+        Turn("agent", "I have applied the credit to your account. Please call us back if you have questions."),
     ]
     call = synthesize_call(turns, call_dir / "voicemail.wav")
     customer = make_account(runtime, credit_cents=500)

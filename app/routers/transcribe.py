@@ -36,9 +36,7 @@ async def create_transcription(
     ] = None,
     audio: Annotated[UploadFile | None, File(description="The same as `file` (newer clients' name).")] = None,
     language: Annotated[str | None, Form(description="ISO 639-1 code; auto-detected if omitted.")] = None,
-    instructions: Annotated[
-        str | None, Form(description="Custom analysis instructions, max 2,000 characters.")
-    ] = None,
+    instructions: Annotated[str | None, Form(description="Custom analysis instructions, max 2,000 characters.")] = None,
     plan: Annotated[str | None, Form(description="`pro` or `transcription-ai`.")] = None,
     speakers: Annotated[int | None, Form(description="Expected number of speakers (default 2).")] = None,
     channels: Annotated[

@@ -89,9 +89,7 @@ def list_keys(session: Session) -> list[ApiKey]:
 
 
 def revoke_key(session: Session, id_or_prefix: str, now: datetime | None = None) -> ApiKey:
-    keys = list(
-        session.scalars(select(ApiKey).where((ApiKey.id == id_or_prefix) | (ApiKey.prefix == id_or_prefix)))
-    )
+    keys = list(session.scalars(select(ApiKey).where((ApiKey.id == id_or_prefix) | (ApiKey.prefix == id_or_prefix))))
     if len(keys) != 1:
         raise NotFound(f"No single key matches {id_or_prefix!r}.")
     key = keys[0]

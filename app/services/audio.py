@@ -44,9 +44,7 @@ class DecodedAudio:
         return len(self.mono) / SAMPLE_RATE
 
 
-def _declared_seconds(
-    container: av.container.InputContainer, stream: av.audio.stream.AudioStream
-) -> float | None:
+def _declared_seconds(container: av.container.InputContainer, stream: av.audio.stream.AudioStream) -> float | None:
     if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)
     if container.duration is not None:
@@ -81,9 +79,7 @@ def decode(source: IO[bytes], *, max_seconds: float) -> DecodedAudio:
     try:
         container = av.open(source, mode="r", metadata_errors="ignore")
     except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-        raise AudioError(
-            "The file is not a recognised audio file (accepted: mp3, wav, m4a, flac, ogg, webm)."
-        ) from exc
+        raise AudioError("The file is not a recognised audio file (accepted: mp3, wav, m4a, flac, ogg, webm).") from exc
     with container:
         if not container.streams.audio:
             raise AudioError("The file contains no audio stream.")
@@ -93,9 +89,7 @@ def decode(source: IO[bytes], *, max_seconds: float) -> DecodedAudio:
         source_channels = stream.codec_context.channels or 1
         source_rate = stream.codec_context.sample_rate or 0
         keep_channels = source_channels == 2
-        resampler = av.AudioResampler(
-            format="flt", layout="stereo" if keep_channels else "mono", rate=SAMPLE_RATE
-        )
+        resampler = av.AudioResampler(format="flt", layout="stereo" if keep_channels else "mono", rate=SAMPLE_RATE)
         width = 2 if keep_channels else 1
         max_samples = int(max_seconds * SAMPLE_RATE) + SAMPLE_RATE
         chunks: list[Samples] = []
@@ -115,9 +109,7 @@ def decode(source: IO[bytes], *, max_seconds: float) -> DecodedAudio:
                         chunks.append(chunk)
                         total += len(chunk)
                 if total > max_samples:
-                    raise AudioError(
-                        f"The audio is longer than the maximum of {max_seconds / 60:.0f} minutes."
-                    )
+                    raise AudioError(f"The audio is longer than the maximum of {max_seconds / 60:.0f} minutes.")
             for out in resampler.resample(None):
                 chunks.append(np.asarray(out.to_ndarray(), dtype=np.float32).reshape(-1, width))
         except av.FFmpegError as exc:

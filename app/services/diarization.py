@@ -121,9 +121,7 @@ class SenkoDiarizer:
         """Compile numba kernels and touch every stage once, at start-up rather than on a request."""
         t = np.arange(3 * SAMPLE_RATE) / SAMPLE_RATE
         noise = np.random.default_rng(0).normal(0, 0.05, t.size)
-        signal = (0.3 * np.sin(2 * np.pi * 180 * t) * (1 + np.sin(2 * np.pi * 3 * t)) + noise).astype(
-            np.float32
-        )
+        signal = (0.3 * np.sin(2 * np.pi * 180 * t) * (1 + np.sin(2 * np.pi * 3 * t)) + noise).astype(np.float32)
         with self._lock:
             self._senko.diarize_samples(signal, SAMPLE_RATE)
 
@@ -203,8 +201,7 @@ class PyannoteDiarizer:
             from pyannote.audio import Pipeline
         except ImportError as exc:
             raise ServiceUnavailable(
-                "The pyannote diarizer is selected but pyannote.audio is not installed "
-                "(pip install '.[pyannote]')."
+                "The pyannote diarizer is selected but pyannote.audio is not installed (pip install '.[pyannote]')."
             ) from exc
         self._torch = torch
         self._pipeline = Pipeline.from_pretrained(pipeline, token=token)
@@ -216,9 +213,7 @@ class PyannoteDiarizer:
     def diarize(self, audio: DecodedAudio, num_speakers: int | None) -> list[SpeakerTurn]:
         waveform = self._torch.from_numpy(audio.mono).unsqueeze(0)
         with self._lock:
-            output = self._pipeline(
-                {"waveform": waveform, "sample_rate": SAMPLE_RATE}, num_speakers=num_speakers
-            )
+            output = self._pipeline({"waveform": waveform, "sample_rate": SAMPLE_RATE}, num_speakers=num_speakers)
         annotation = getattr(output, "speaker_diarization", output)
         return [
             SpeakerTurn(round(turn.start, 3), round(turn.end, 3), str(speaker))

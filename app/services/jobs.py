@@ -64,9 +64,7 @@ def mark_processing(session: Session, job: Job, runner: str) -> None:
 def heartbeat(session: Session, job_ids: list[str]) -> None:
     if job_ids:
         session.execute(
-            update(Job)
-            .where(Job.id.in_(job_ids), Job.status == JobStatus.PROCESSING)
-            .values(heartbeat_at=utcnow())
+            update(Job).where(Job.id.in_(job_ids), Job.status == JobStatus.PROCESSING).values(heartbeat_at=utcnow())
         )
 
 

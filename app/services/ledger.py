@@ -50,9 +50,7 @@ def lock_account(session: Session, account_id: str) -> Account:
 
 def balance_cents(session: Session, account_id: str) -> int:
     total = session.scalar(
-        select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
-            LedgerEntry.account_id == account_id
-        )
+        select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(LedgerEntry.account_id == account_id)
     )
     return int(total or 0)
 
@@ -83,9 +81,7 @@ def _add(session: Session, account_id: str, kind: EntryKind, amount: int, **fiel
     return entry
 
 
-def place_hold(
-    session: Session, account_id: str, job_id: str, amount_cents: int, *, expiry_days: int
-) -> LedgerEntry:
+def place_hold(session: Session, account_id: str, job_id: str, amount_cents: int, *, expiry_days: int) -> LedgerEntry:
     """Reserve `amount_cents` for a job, or raise 402 when the account cannot cover it."""
     if amount_cents < 0:
         raise ValueError("a hold cannot be negative")
@@ -97,8 +93,7 @@ def place_hold(
     available = balance_cents(session, account_id)
     if available < amount_cents:
         raise InsufficientBalance(
-            f"Insufficient balance: this request needs {amount_cents} cents and {max(available, 0)} "
-            "are available."
+            f"Insufficient balance: this request needs {amount_cents} cents and {max(available, 0)} are available."
         )
     return _add(session, account_id, EntryKind.HOLD, -amount_cents, job_id=job_id, reason="estimated cost")
 

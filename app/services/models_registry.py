@@ -7,6 +7,7 @@ import threading
 import time
 
 from app.config import Settings
+from app.services.analysis.llm import LLMAnalyzer
 from app.services.asr import Transcriber, WhisperTranscriber
 from app.services.diarization import ChannelDiarizer, Diarizer, PyannoteDiarizer, SenkoDiarizer
 
@@ -20,6 +21,19 @@ class ModelRegistry:
         self._transcriber: Transcriber | None = None
         self._diarizer: Diarizer | None = None
         self.channels = ChannelDiarizer()
+        self.llm = self._make_llm(settings)
+
+    @staticmethod
+    def _make_llm(settings: Settings) -> LLMAnalyzer | None:
+        """The analysis LLM client, when all three LLM settings are given."""
+        if not (settings.llm_base_url and settings.llm_model):
+            return None
+        return LLMAnalyzer(
+            base_url=settings.llm_base_url,
+            api_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else "none",
+            model=settings.llm_model,
+            timeout=settings.llm_timeout_seconds,
+        )
 
     def transcriber(self) -> Transcriber:
         with self._lock:
@@ -61,4 +75,5 @@ class ModelRegistry:
         return {
             "transcription": "ready" if self._transcriber is not None else "not_loaded",
             "diarization": "ready" if self._diarizer is not None else "not_loaded",
+            "analysis": "llm" if self.llm is not None else "rules",
         }

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from app.errors import BadRequest
-from app.services import analysis
+from app.services import analysis, redaction
 from app.services.audio import DecodedAudio, channels_differ
 from app.services.diarization import Diarizer
 from app.services.models_registry import ModelRegistry
-from app.services.speakers import DiarizedTranscript, diarize_transcript
+from app.services.speakers import DiarizedTranscript, attribute_words, build_transcript
 
 ChannelMode = Literal["auto", "split", "mix"]
 
@@ -71,17 +71,19 @@ def run(
 
     started = time.perf_counter()
     turns = diarizer.diarize(audio, options.speakers)
-    transcript = diarize_transcript(recognition.words, turns)
+    words = attribute_words(recognition.words, turns)
     timings.record("diarization", started)
 
     started = time.perf_counter()
-    ai_analysis = analysis.analyze(transcript, instructions=options.instructions)
+    # Card numbers are masked in the words themselves, before any text is built from them.
+    words, findings = redaction.redact_words(words, redact_pii=options.redact_pii)
+    transcript = build_transcript(words)
+    ai_analysis = analysis.analyze(transcript, findings=findings, instructions=options.instructions, llm=models.llm)
     result = {
         "transcript": transcript.text,
         "duration_seconds": round(audio.duration, 3),
         "segments": [
-            {"start": s.start, "end": s.end, "speaker": s.speaker, "text": s.text}
-            for s in transcript.segments
+            {"start": s.start, "end": s.end, "speaker": s.speaker, "text": s.text} for s in transcript.segments
         ],
         "speakers": transcript.speakers,
         "roles": transcript.roles,
@@ -91,7 +93,7 @@ def run(
         ],
         "ai_analysis": ai_analysis,
     }
+    # The last pass: every string that is stored or returned, whatever produced it.
+    result = redaction.redact_result(result, redact_pii=options.redact_pii)
     timings.record("analysis", started)
-    return PipelineOutput(
-        result=result, transcript=transcript, language=recognition.language, diarizer=diarizer.name
-    )
+    return PipelineOutput(result=result, transcript=transcript, language=recognition.language, diarizer=diarizer.name)

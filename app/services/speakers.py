@@ -100,10 +100,22 @@ def assign_speakers(words: list[Word], turns: list[SpeakerTurn]) -> list[Word]:
     return words
 
 
-def snap_turn_boundaries(words: list[Word], reach: int = 2, margin: float = 0.15) -> list[Word]:
-    """People take turns at pauses: move each change of speaker to the longest pause within
-    `reach` words of it, when that pause is clearly longer than the one the change sits at.
-    Diarization windows are 1.5 s wide, so their edges land a word or two off."""
+SENTENCE_END = (".", "?", "!")
+# A sentence end is as good a place for a turn to change as this many seconds of pause (Whisper's
+# word timestamps often leave no gap between two speakers' words).
+SENTENCE_END_BONUS = 0.5
+
+
+def _boundary_score(words: list[Word], k: int) -> float:
+    """How good a place for a change of speaker the point before word k is."""
+    gap = words[k].start - words[k - 1].end
+    return gap + (SENTENCE_END_BONUS if words[k - 1].word.endswith(SENTENCE_END) else 0.0)
+
+
+def snap_turn_boundaries(words: list[Word], reach: int = 3, margin: float = 0.15) -> list[Word]:
+    """People take turns at pauses and sentence ends: move each change of speaker to the best such
+    point within `reach` words of it, when that point is clearly better than where it is. Diarization
+    windows are 1.5 s wide, so their edges land a word or two off."""
     i = 1
     while i < len(words):
         if words[i].speaker == words[i - 1].speaker:
@@ -111,13 +123,14 @@ def snap_turn_boundaries(words: list[Word], reach: int = 2, margin: float = 0.15
             continue
         before, after = words[i - 1].speaker, words[i].speaker
         low, high = max(1, i - reach), min(len(words) - 1, i + reach)
-        gaps = {k: words[k].start - words[k - 1].end for k in range(low, high + 1)}
-        # Only move within the stretch where the two speakers meet.
+        # Only move within the stretch where these two speakers meet.
         candidates = [
-            k for k in gaps if all(w.speaker in (before, after) for w in words[min(k, i) - 1 : max(k, i) + 1])
+            k
+            for k in range(low, high + 1)
+            if all(w.speaker in (before, after) for w in words[min(k, i) - 1 : max(k, i) + 1])
         ]
-        best = max(candidates, key=lambda k: gaps[k], default=i)
-        if best != i and gaps[best] > gaps[i] + margin:
+        best = max(candidates, key=lambda k: (_boundary_score(words, k), -abs(k - i)), default=i)
+        if best != i and _boundary_score(words, best) > _boundary_score(words, i) + margin:
             for k in range(min(best, i), max(best, i)):
                 words[k].speaker = before if best > i else after
             i = max(best, i) + 1
@@ -174,10 +187,17 @@ def assign_roles(segments: list[Segment], speakers: list[str]) -> dict[str, str]
     return {s: AGENT if s == agent else CUSTOMER for s in speakers}
 
 
-def diarize_transcript(words: list[Word], turns: list[SpeakerTurn]) -> DiarizedTranscript:
-    snap_turn_boundaries(assign_speakers(words, turns))
+def attribute_words(words: list[Word], turns: list[SpeakerTurn]) -> list[Word]:
+    """Every word gets a speaker; speaker changes sit at pauses."""
+    return snap_turn_boundaries(assign_speakers(words, turns))
+
+
+def build_transcript(words: list[Word]) -> DiarizedTranscript:
+    """Words with speakers -> SPEAKER_00.. labels, segments and roles."""
     speakers = relabel_by_first_word(words)
     segments = build_segments(words)
-    return DiarizedTranscript(
-        words=words, segments=segments, speakers=speakers, roles=assign_roles(segments, speakers)
-    )
+    return DiarizedTranscript(words=words, segments=segments, speakers=speakers, roles=assign_roles(segments, speakers))
+
+
+def diarize_transcript(words: list[Word], turns: list[SpeakerTurn]) -> DiarizedTranscript:
+    return build_transcript(attribute_words(words, turns))

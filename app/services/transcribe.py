@@ -60,9 +60,7 @@ def validate(request: TranscribeRequest, settings: Settings) -> tuple[Upload, Tr
     if request.upload is None:
         raise BadRequest("Missing required field 'file': send the audio as multipart/form-data.")
     if request.upload.size is not None and request.upload.size > settings.max_upload_bytes:
-        raise PayloadTooLarge(
-            f"The file is larger than the {settings.max_upload_bytes // (1024 * 1024)} MB limit."
-        )
+        raise PayloadTooLarge(f"The file is larger than the {settings.max_upload_bytes // (1024 * 1024)} MB limit.")
     if request.upload.size == 0:
         raise BadRequest("The uploaded file is empty.")
     if request.plan is not None and request.plan not in pricing.accepted_plan_ids(settings):
@@ -106,9 +104,7 @@ def _read_limited(upload: Upload, limit: int) -> IO[bytes]:
 def _start_job(runtime: Runtime, principal: Principal, cost_cents: int) -> tuple[str, int]:
     """Create the job and hold its cost in one transaction: a 402 leaves nothing behind."""
     with runtime.db.transaction() as session:
-        job = jobs.create_job(
-            session, principal.account_id, type=JOB_TYPE, model=runtime.models.transcriber().name
-        )
+        job = jobs.create_job(session, principal.account_id, type=JOB_TYPE, model=runtime.models.transcriber().name)
         hold = ledger.place_hold(
             session, principal.account_id, job.id, cost_cents, expiry_days=runtime.settings.credit_expiry_days
         )
@@ -128,9 +124,7 @@ def _finish_job(
         job = session.get(Job, job_id)
         assert job is not None
         ledger.settle_hold(session, hold_id, cost_cents)
-        jobs.complete_job(
-            session, job, duration_seconds=duration, cost_cents=cost_cents, result=output.result
-        )
+        jobs.complete_job(session, job, duration_seconds=duration, cost_cents=cost_cents, result=output.result)
 
 
 def _fail_job(runtime: Runtime, job_id: str, reason: str) -> None:
@@ -153,9 +147,7 @@ def process(
     runtime.models.transcriber().check_language(options.language)
 
     started = time.perf_counter()
-    decoded = audio.decode(
-        _read_limited(upload, settings.max_upload_bytes), max_seconds=settings.max_audio_seconds
-    )
+    decoded = audio.decode(_read_limited(upload, settings.max_upload_bytes), max_seconds=settings.max_audio_seconds)
     pipeline.choose_diarizer(runtime.models, decoded, options.channels)  # refuse a bad channel mode up front
     timings.record("decode", started)
 
@@ -172,9 +164,7 @@ def process(
         output = pipeline.run(runtime.models, decoded, options, timings)
         _finish_job(runtime, job_id, hold_id, cost, output, duration)
     except BaseException as exc:
-        reason = (
-            exc.message if isinstance(exc, ApiError) else "Processing failed: an internal error occurred."
-        )
+        reason = exc.message if isinstance(exc, ApiError) else "Processing failed: an internal error occurred."
         logger.error("job %s failed: %s", job_id, type(exc).__name__)
         _fail_job(runtime, job_id, reason)
         raise

@@ -48,9 +48,7 @@ def upgrade() -> None:
         sa.Column("account_id", sa.String(length=36), nullable=False),
         sa.Column(
             "status",
-            sa.Enum(
-                "queued", "processing", "completed", "failed", name="job_status", native_enum=False, length=20
-            ),
+            sa.Enum("queued", "processing", "completed", "failed", name="job_status", native_enum=False, length=20),
             nullable=False,
         ),
         sa.Column("type", sa.String(length=20), nullable=False),

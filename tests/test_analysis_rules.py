@@ -1,0 +1,122 @@
+"""The rule-based analyzer on written transcripts: spoken forms of money, names and e-mails."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from app.services import analysis, redaction
+from app.services.analysis.entities import extract_customer
+from app.services.analysis.money import amounts_in, extract_financial
+from app.services.asr import Word
+from app.services.speakers import build_transcript
+
+
+def analyse(*turns: tuple[str, str]) -> dict[str, Any]:
+    words, t = [], 0.0
+    for speaker, text in turns:
+        for w in text.split():
+            words.append(Word(w, t, t + 0.3, speaker=speaker))
+            t += 0.4
+        t += 1.0
+    masked, findings = redaction.redact_words(words, redact_pii=False)
+    return analysis.analyze(build_transcript(masked), findings=findings, instructions=None)
+
+
+@pytest.mark.parametrize(
+    ("text", "cents"),
+    [
+        ("a credit of seventy five dollars", [7500]),
+        ("one hundred forty nine dollars and ninety nine cents", [14999]),
+        ("$149 and 99 cents", [14999]),
+        ("$149 and $99 a month", [14999]),
+        ("$149.99", [14999]),
+        ("$59 .99 per month", [5999]),
+        ("two hundred and ten dollars", [21000]),
+        ("$1,250.50", [125050]),
+        ("we have 12 agents", []),
+    ],
+)
+def test_spoken_amounts(text: str, cents: list[int]) -> None:
+    assert amounts_in(text) == cents
+
+
+def test_each_amount_gets_its_own_purpose() -> None:
+    financial = extract_financial(
+        [
+            ("Agent", "I will issue a credit of seventy five dollars and adjust your rate to $149.99 per month."),
+            ("Customer", "My bill goes out on the fifteenth of each month. Use my visa ending in 8831."),
+            ("Agent", "I processed a payment of fifty dollars today. Your remaining balance is one hundred dollars."),
+        ],
+        [],
+    )
+    assert financial.model_dump() == {
+        "payment_today": "$50.00",
+        "recurring_amount": "$149.99",
+        "pending_balance": "$100.00",
+        "payment_method": "Visa ending in 8831",
+        "billing_date": "15th of each month",
+        "credit_issued": "$75.00",
+    }
+
+
+def test_spoken_email_phone_name_and_company() -> None:
+    customer = extract_customer(
+        "Hi, this is James Rivera from Greenfield Dental Group. My email is james dot rivera at greenfield "
+        "dental dot com and you can call me back on five five five, one two three, four five six seven.",
+        "Thank you for calling Acme billing.",
+    )
+    assert customer.model_dump() == {
+        "name": "James Rivera",
+        "company": "Greenfield Dental Group",
+        "email": "james.rivera@greenfielddental.com",
+        "phone": "555-123-4567",
+    }
+
+
+def test_the_reference_example_call() -> None:
+    result = analyse(
+        (
+            "A",
+            "Thank you for calling Greenfield billing support, this call is recorded. My name is Karen.",
+        ),
+        (
+            "B",
+            "Hi Karen, this is James Rivera from Greenfield Dental Group. I noticed a double charge on my invoice.",
+        ),
+        ("A", "I am sorry. I will issue a credit of seventy five dollars and adjust your rate to $149.99 per month."),
+        ("B", "Okay, that works. I will pay with my Visa 4532 6789 0123 8831."),
+        ("A", "Thank you. I have applied the credit. Is there anything else I can help you with?"),
+        ("B", "No, that is everything. Thanks for your help."),
+    )
+    assert result["call_type"] == "billing"
+    assert result["call_outcome"] == "resolved"
+    assert result["customer"]["name"] == "James Rivera"
+    assert result["customer"]["company"] == "Greenfield Dental Group"
+    assert result["agent"] == {"name": "Karen", "department": "Billing Support", "agent_id": None}
+    assert result["financial"]["credit_issued"] == "$75.00"
+    assert result["financial"]["recurring_amount"] == "$149.99"
+    assert result["financial"]["payment_method"] == "Visa ending in 8831"
+    assert result["compliance"] == {
+        "recording_disclosure": True,
+        "sensitive_data_shared": ["Credit card 4532 **** **** 8831"],
+    }
+    assert result["sentiment"]["customer_sentiment"] in ("positive", "neutral")
+    assert result["sentiment"]["agent_performance"] in ("excellent", "good")
+    assert any("double charge" in issue for issue in result["key_issues"])
+    assert any("credit of seventy five dollars" in item for item in result["action_items"])
+    assert result["agreements"]
+    assert result["call_summary"].startswith("James Rivera of Greenfield Dental Group called Billing Support")
+    assert "6789" not in str(result)
+
+
+def test_unknown_fields_stay_empty() -> None:
+    result = analyse(("A", "Hello."), ("B", "Hello."))
+    assert result["customer"] == {"name": None, "company": None, "email": None, "phone": None}
+    assert result["financial"] == dict.fromkeys(
+        ["payment_today", "recurring_amount", "pending_balance", "payment_method", "billing_date", "credit_issued"]
+    )
+    assert result["key_issues"] == []
+    assert result["call_type"] is None
+    assert result["compliance"] == {"recording_disclosure": False, "sensitive_data_shared": []}
