@@ -47,7 +47,7 @@ def analysed(runtime: Runtime, call_dir: Path) -> list[tuple[ScriptedCall, dict[
         customer = make_account(runtime, credit_cents=1000)
         async with serve_asgi(create_app(runtime=runtime)) as client:
             for call in CALLS:
-                audio = synthesize_call(call.turns, call_dir / f"{call.name}.wav")
+                audio = synthesize_call(call.turns, call_dir / f"scripted-{call.name}.wav")
                 with audio.path.open("rb") as f:
                     response = await client.post(
                         "/v1/transcribe", headers=customer.headers, files={"file": ("call.wav", f)}
