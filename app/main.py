@@ -18,7 +18,7 @@ from app.body_limit import BodyLimitMiddleware
 from app.config import Settings, get_settings
 from app.errors import install_error_handlers
 from app.logs import configure_logging
-from app.routers import balance, health, jobs, pricing, transcribe
+from app.routers import balance, billing, health, jobs, pricing, transcribe
 from app.runtime import Runtime
 from app.services import jobs as job_service
 
@@ -95,7 +95,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         generate_unique_id_function=_operation_id,
     )
     install_error_handlers(app)
-    for router in (health.router, pricing.router, balance.router, jobs.router, transcribe.router):
+    for router in (health.router, pricing.router, billing.router, balance.router, jobs.router, transcribe.router):
         app.include_router(router)
 
     if settings.cors_origins:
