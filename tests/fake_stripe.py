@@ -40,6 +40,7 @@ def _handler(state: FakeStripe) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", 0))
             form = dict(parse_qsl(self.rfile.read(length).decode()))
+            body: dict[str, Any]
             state.requests.append({"path": self.path, "form": form, "authorization": self.headers.get("Authorization")})
             if state.fail_with:
                 status, message = state.fail_with
