@@ -93,6 +93,23 @@ class Settings(BaseSettings):
     llm_model: str | None = None
     llm_timeout_seconds: float = 60.0
 
+    # --- Apex: the OpenAI-compatible LLM endpoint (a metering proxy) -----------------------------
+    apex_base_url: str | None = None
+    """The upstream OpenAI-compatible server (OpenAI, vLLM, Ollama, llama.cpp...). Unset: 503."""
+    apex_api_key: SecretStr | None = None
+    apex_model: str | None = None
+    """The upstream model that `apex-latest` means."""
+    apex_extra_models: list[str] = Field(default_factory=list)
+    """Other upstream model names clients may ask for by name."""
+    apex_input_price_per_million_cents: int = 50
+    apex_output_price_per_million_cents: int = 150
+    apex_default_max_tokens: int = 1024
+    """Output cap (and hold) for requests that set no max_tokens."""
+    apex_timeout_seconds: float = 120.0
+    apex_max_connections: int = 50
+    apex_redact_cards: bool = True
+    """Mask card numbers in messages before they reach the upstream provider."""
+
     # --- money ---------------------------------------------------------------------------------
     price_per_hour_cents: int = 49
     """Transcription price, cents per hour of audio."""

@@ -18,7 +18,7 @@ from app.body_limit import BodyLimitMiddleware
 from app.config import Settings, get_settings
 from app.errors import install_error_handlers
 from app.logs import configure_logging
-from app.routers import balance, billing, health, jobs, pricing, transcribe
+from app.routers import apex, balance, billing, health, jobs, pricing, transcribe
 from app.runtime import Runtime
 from app.services import jobs as job_service
 
@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         finally:
             heartbeat.cancel()
             if given_runtime is None:
-                active.close()
+                await active.aclose()
 
     app = FastAPI(
         title="VoxParse Server",
@@ -95,8 +95,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         generate_unique_id_function=_operation_id,
     )
     install_error_handlers(app)
-    for router in (health.router, pricing.router, billing.router, balance.router, jobs.router, transcribe.router):
-        app.include_router(router)
+    routers = (health, pricing, billing, balance, jobs, transcribe, apex)
+    for module in routers:
+        app.include_router(module.router)
 
     if settings.cors_origins:
         app.add_middleware(

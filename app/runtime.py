@@ -8,8 +8,11 @@ import secrets
 import socket
 from dataclasses import dataclass, field
 
+import openai
+
 from app.config import Settings
 from app.db import Database
+from app.services import apex_upstream
 from app.services.models_registry import ModelRegistry
 from app.services.ratelimit import RateLimiter
 
@@ -25,6 +28,8 @@ class Runtime:
     db: Database
     limiter: RateLimiter
     models: ModelRegistry
+    apex: openai.AsyncOpenAI | None = None
+    """The Apex upstream client, when one is configured."""
     runner: str = field(default_factory=runner_id)
     active_jobs: set[str] = field(default_factory=set)
     """Jobs this process is running now (their heartbeats are refreshed)."""
@@ -41,6 +46,7 @@ class Runtime:
             db=Database(settings),
             limiter=RateLimiter.from_redis_url(settings.redis_url),
             models=models or ModelRegistry(settings),
+            apex=apex_upstream.make_client(settings),
         )
 
     def model_status(self) -> dict[str, str]:
@@ -48,3 +54,8 @@ class Runtime:
 
     def close(self) -> None:
         self.db.dispose()
+
+    async def aclose(self) -> None:
+        if self.apex is not None:
+            await self.apex.close()
+        self.close()

@@ -27,8 +27,10 @@ class HealthOut(BaseModel):
 class PlanOut(BaseModel):
     id: str
     name: str
-    price_per_hour: float
-    price_per_hour_display: str
+    price_per_hour: float | None = None
+    price_per_hour_display: str | None = None
+    price_per_million_input_tokens: float | None = None
+    price_per_million_output_tokens: float | None = None
     includes: list[str]
 
 

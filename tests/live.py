@@ -37,14 +37,16 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(database_url: str, log_path: Path, *, timeout: float = 180, **env: str) -> Iterator[LiveServer]:
+def live_server(
+    database_url: str, log_path: Path, *, timeout: float = 180, env: dict[str, str] | None = None
+) -> Iterator[LiveServer]:
     port = free_port()
     environment = {
         **os.environ,
         "VOXPARSE_DATABASE_URL": database_url,
         "VOXPARSE_NUMBA_CACHE_DIR": str(NUMBA_CACHE),
         "VOXPARSE_LOG_LEVEL": "INFO",
-        **env,
+        **(env or {}),
     }
     command = [
         sys.executable,

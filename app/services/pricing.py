@@ -24,7 +24,8 @@ def dollars(cents: int) -> str:
 
 
 def plans(settings: Settings) -> list[dict[str, Any]]:
-    return [
+    """The transcription plan, and the Apex LLM plan when an upstream is configured."""
+    offered: list[dict[str, Any]] = [
         {
             "id": settings.plan_id,
             "name": settings.plan_name,
@@ -33,6 +34,17 @@ def plans(settings: Settings) -> list[dict[str, Any]]:
             "includes": list(settings.plan_includes),
         }
     ]
+    if settings.apex_base_url and settings.apex_model:
+        offered.append(
+            {
+                "id": "apex",
+                "name": "VoxParse Apex LLM",
+                "price_per_million_input_tokens": settings.apex_input_price_per_million_cents / 100,
+                "price_per_million_output_tokens": settings.apex_output_price_per_million_cents / 100,
+                "includes": ["chat_completions", "streaming", "openai_compatible"],
+            }
+        )
+    return offered
 
 
 def accepted_plan_ids(settings: Settings) -> set[str]:
