@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +14,10 @@ from fastapi import FastAPI
 from app.config import Settings
 from app.models import EntryKind
 from app.runtime import Runtime
-from app.services import accounts, ledger
+from app.services import accounts, ledger, redaction
+from app.services.asr import Word
+from app.services.redaction import Finding
+from app.services.speakers import DiarizedTranscript, build_transcript
 
 # Shared by test runs so the diarizer's kernels compile once per machine, not once per run.
 NUMBA_CACHE = Path(__file__).resolve().parent.parent / "data" / "numba-cache"
@@ -86,3 +89,25 @@ def sqlite_file_bytes(runtime: Runtime) -> bytes:
     if path is None:
         return b""
     return b"".join(p.read_bytes() for p in Path(path).parent.glob(Path(path).name + "*"))
+
+
+Turns = Sequence[tuple[str, str]]
+
+
+def spoken_words(turns: Turns) -> list[Word]:
+    """(speaker, text) turns as recognized words: 0.4 s a word, a second between turns."""
+    words, t = [], 0.0
+    for speaker, text in turns:
+        for w in text.split():
+            words.append(Word(w, t, t + 0.3, speaker=speaker))
+            t += 0.4
+        t += 1.0
+    return words
+
+
+def written_transcript(
+    turns: list[tuple[str, str]] | tuple[tuple[str, str], ...],
+) -> tuple[DiarizedTranscript, list[Finding]]:
+    """A diarized, redacted transcript from written turns, as the pipeline would build it."""
+    masked, findings = redaction.redact_words(spoken_words(turns), redact_pii=False)
+    return build_transcript(masked), findings

@@ -6,22 +6,15 @@ from typing import Any
 
 import pytest
 
-from app.services import analysis, redaction
+from app.services import analysis
 from app.services.analysis.entities import extract_customer
 from app.services.analysis.money import amounts_in, extract_financial
-from app.services.asr import Word
-from app.services.speakers import build_transcript
+from tests.factories import written_transcript
 
 
 def analyse(*turns: tuple[str, str]) -> dict[str, Any]:
-    words, t = [], 0.0
-    for speaker, text in turns:
-        for w in text.split():
-            words.append(Word(w, t, t + 0.3, speaker=speaker))
-            t += 0.4
-        t += 1.0
-    masked, findings = redaction.redact_words(words, redact_pii=False)
-    return analysis.analyze(build_transcript(masked), findings=findings, instructions=None)
+    transcript, findings = written_transcript(turns)
+    return analysis.analyze(transcript, findings=findings, instructions=None)
 
 
 @pytest.mark.parametrize(

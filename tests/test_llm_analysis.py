@@ -11,8 +11,8 @@ import pytest
 from app.services import analysis, redaction
 from app.services.analysis.llm import LLMAnalyzer
 from app.services.analysis.schema import LLMAnswer
-from app.services.asr import Word
-from app.services.speakers import DiarizedTranscript, build_transcript
+from app.services.speakers import DiarizedTranscript
+from tests.factories import written_transcript
 from tests.fake_openai import FakeOpenAI, Reply, fake_openai
 
 SCRIPT = [
@@ -24,14 +24,7 @@ SCRIPT = [
 
 
 def transcript() -> tuple[DiarizedTranscript, list[redaction.Finding]]:
-    words, t = [], 0.0
-    for speaker, text in SCRIPT:
-        for w in text.split():
-            words.append(Word(w, t, t + 0.3, speaker=speaker))
-            t += 0.4
-        t += 1.0
-    masked, findings = redaction.redact_words(words, redact_pii=False)
-    return build_transcript(masked), findings
+    return written_transcript(SCRIPT)
 
 
 def llm_json(**overrides: object) -> str:
