@@ -5,6 +5,7 @@ ENV PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     VOXPARSE_DATABASE_URL=sqlite:////data/voxparse.db \
+    VOXPARSE_NUMBA_CACHE_DIR=/data/numba-cache \
     NUMBA_CACHE_DIR=/data/numba-cache
 
 # The diarizer needs PyTorch. Override TORCH_SPEC (and pip's index through PIP_EXTRA_INDEX_URL)

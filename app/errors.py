@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger(__name__)
@@ -120,6 +121,12 @@ async def _http_exception_handler(_request: Request, exc: Exception) -> JSONResp
     return error_response(exc.status_code, message, dict(exc.headers or {}))
 
 
+async def _database_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    # Connection refused, server restarting, SQLite busy past its timeout: worth a retry, not a 500.
+    logger.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    return error_response(503, "The database is unavailable right now; please retry shortly.", {"Retry-After": "5"})
+
+
 async def _unhandled_error_handler(request: Request, exc: Exception) -> JSONResponse:
     logger.error("unhandled error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
     return error_response(500, ApiError.default_message)
@@ -129,4 +136,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error_handler)
     app.add_exception_handler(RequestValidationError, _validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, _http_exception_handler)
+    app.add_exception_handler(OperationalError, _database_error_handler)
+    app.add_exception_handler(InterfaceError, _database_error_handler)
     app.add_exception_handler(Exception, _unhandled_error_handler)
