@@ -173,3 +173,44 @@ async def test_uploads_are_not_kept(
     assert response.status_code == 200
     leftovers = {p for p in set(Path(os.environ.get("TMPDIR", "/tmp")).iterdir()) - before if p.is_file()}
     assert leftovers == set()
+
+
+def _multipart(parts: list[tuple[str, str | None, bytes]], boundary: str = "vxpboundary") -> bytes:
+    """A hand-built multipart body, for what httpx would refuse to send (a NUL in a file name)."""
+    out = b""
+    for name, filename, content in parts:
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename is not None else "")
+        out += f"--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n".encode("latin-1") + content + b"\r\n"
+    return out + f"--{boundary}--\r\n".encode()
+
+
+async def test_a_hostile_file_name_is_never_used(
+    client: httpx.AsyncClient, customer: Customer, support_calls: dict[str, SynthCall], tmp_path: Path
+) -> None:
+    body = _multipart([("file", "../../etc/passwd\x00.mp3", support_calls["mp3"].path.read_bytes())])
+    response = await client.post(
+        "/v1/transcribe",
+        headers={**customer.headers, "Content-Type": "multipart/form-data; boundary=vxpboundary"},
+        content=body,
+    )
+    assert response.status_code == 200, response.text
+
+
+async def test_a_huge_form_field_is_413(client: httpx.AsyncClient, customer: Customer) -> None:
+    body = _multipart([("instructions", None, b"x" * (100 * 1024 * 1024))])
+    response = await client.post(
+        "/v1/transcribe",
+        headers={**customer.headers, "Content-Type": "multipart/form-data; boundary=vxpboundary"},
+        content=body,
+    )
+    await assert_refused(client, customer, response, 413, "too large")
+
+
+async def test_ten_thousand_form_fields_are_400(client: httpx.AsyncClient, customer: Customer) -> None:
+    body = _multipart([(f"f{i}", None, b"1") for i in range(10_000)])
+    response = await client.post(
+        "/v1/transcribe",
+        headers={**customer.headers, "Content-Type": "multipart/form-data; boundary=vxpboundary"},
+        content=body,
+    )
+    await assert_refused(client, customer, response, 400, "fields")
