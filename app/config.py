@@ -33,8 +33,9 @@ class Settings(BaseSettings):
     # --- storage -------------------------------------------------------------------------------
     database_url: str = "sqlite:///./data/voxparse.db"
     """SQLAlchemy URL. SQLite file by default; `postgresql+psycopg://user@host/db` for production."""
-    database_pool_size: int = 10
-    """Connections kept per process (PostgreSQL)."""
+    database_pool_size: int = 20
+    """Connections kept per process; as many again may open under load. Together at least the
+    40 worker threads that run request handlers, or requests queue for a connection."""
     redis_url: str | None = None
     """When set, rate-limit counters live in Redis so that several replicas share one count."""
 

@@ -1,8 +1,9 @@
 """Engine and session factory, and the transaction rules that keep the ledger consistent.
 
-SQLite has no row locks, so every SQLite transaction starts with BEGIN IMMEDIATE: writers are
+SQLite has no row locks, so a transaction that may write starts with BEGIN IMMEDIATE: writers are
 serialised at the start of a transaction instead of failing when a read lock would have to be
-upgraded. On PostgreSQL the ledger locks the account row (SELECT ... FOR UPDATE) instead.
+upgraded. Read-only transactions (authentication, GET endpoints) begin deferred and, in WAL mode,
+never wait for a writer. On PostgreSQL the ledger locks the account row (SELECT ... FOR UPDATE).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.config import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY_OPTION = "voxparse_read_only"
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -34,7 +36,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -45,6 +48,9 @@ def make_engine(settings: Settings) -> Engine:
         engine = create_engine(
             settings.database_url,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_pool_size,
+            pool_timeout=30,
         )
         _configure_sqlite(engine)
         return engine
@@ -63,11 +69,20 @@ class Database:
     def __init__(self, settings: Settings) -> None:
         self.engine = make_engine(settings)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Same pool; connections are taken only when the first query runs, never while a request
+        # is still waiting for another dependency (that way lies pool exhaustion under load).
+        self._read_sessions = sessionmaker(
+            self.engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False
+        )
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """A session whose work is committed on success and rolled back on any error."""
-        with self.sessions() as session, session.begin():
+    def transaction(self, *, read_only: bool = False) -> Iterator[Session]:
+        """A session whose work is committed on success and rolled back on any error.
+
+        `read_only` transactions must not write: on SQLite they do not take the write lock.
+        """
+        factory = self._read_sessions if read_only else self.sessions
+        with factory() as session, session.begin():
             yield session
 
     def ping(self) -> None:

@@ -1,13 +1,18 @@
-"""Dependencies shared by the routers, as Annotated aliases."""
+"""Dependencies shared by the routers, as Annotated aliases.
+
+There is deliberately no per-request database session dependency: FastAPI closes a sync generator
+dependency in a worker thread after the response, so a request would hold its pooled connection
+while waiting for a thread, and under load every thread ends up waiting for a connection held by a
+request waiting for a thread. Handlers and services open short transactions inside their own thread
+(`runtime.db.transaction(...)`), which always end before the thread is given back.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.runtime import Runtime
@@ -33,15 +38,6 @@ def get_settings(runtime: RuntimeDep) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_session(runtime: RuntimeDep) -> Iterator[Session]:
-    """One transaction per request: committed when the handler succeeds, rolled back otherwise."""
-    with runtime.db.transaction() as session:
-        yield session
-
-
-SessionDep = Annotated[Session, Depends(get_session)]
-
-
 def current_principal(
     runtime: RuntimeDep,
     response: Response,
@@ -51,7 +47,7 @@ def current_principal(
     """Authenticate the key (X-API-Key or Authorization: Bearer) and count the request."""
     presented = api_key or (bearer.credentials if bearer else None)
     # A short transaction of its own, so a long request never keeps one open.
-    with runtime.db.transaction() as session:
+    with runtime.db.transaction(read_only=True) as session:
         principal = accounts.authenticate(session, presented)
     state = runtime.limiter.hit(runtime.settings.rate_limit, "all", principal.key_id)
     if state is not None:

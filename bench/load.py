@@ -97,7 +97,11 @@ async def _hammer(base: str, customer: Customer, until: float, report: LoadRepor
     """One key asking far faster than its limit: the limit must hold."""
     async with httpx.AsyncClient(base_url=base, headers=customer.headers, timeout=30) as client:
         while time.monotonic() < until:
-            response = await client.get("/v1/balance")
+            try:
+                response = await client.get("/v1/balance")
+            except httpx.HTTPError:
+                report.transport_errors += 1
+                continue
             if response.status_code == 429:
                 report.limited_key_429s += 1
             elif response.status_code == 200:

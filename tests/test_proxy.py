@@ -56,3 +56,26 @@ async def test_root_path_prefix(runtime: Runtime) -> None:
         assert (await c.get("/voxparse/v1/pricing")).status_code == 200
         spec = (await c.get("/voxparse/openapi.json")).json()
     assert spec["servers"] == [{"url": "/voxparse"}]
+
+
+async def test_cors_is_closed_by_default_and_opens_for_listed_origins(runtime: Runtime) -> None:
+    preflight = {"Origin": "https://app.example.test", "Access-Control-Request-Method": "GET"}
+    closed = create_app(runtime=runtime)
+    async with (
+        closed.router.lifespan_context(closed),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=closed), base_url="http://t") as c,
+    ):
+        response = await c.get("/v1/pricing", headers={"Origin": "https://app.example.test"})
+        assert "access-control-allow-origin" not in response.headers
+    shared = dataclasses.replace(
+        runtime, settings=settings_for(runtime.settings.database_url, cors_origins=["https://app.example.test"])
+    )
+    opened = create_app(runtime=shared)
+    async with (
+        opened.router.lifespan_context(opened),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=opened), base_url="http://t") as c,
+    ):
+        response = await c.options("/v1/pricing", headers=preflight)
+        assert response.headers["access-control-allow-origin"] == "https://app.example.test"
+        other = await c.get("/v1/pricing", headers={"Origin": "https://evil.example.test"})
+        assert "access-control-allow-origin" not in other.headers

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.deps import CurrentPrincipal, SessionDep, SettingsDep
+from app.deps import CurrentPrincipal, RuntimeDep
 from app.errors import error_responses
 from app.schemas import BalanceOut, TopupOut
 from app.services import ledger, pricing
@@ -11,14 +11,13 @@ router = APIRouter(tags=["billing"], responses=error_responses(401, 429))
 
 
 @router.get("/v1/balance", response_model=BalanceOut)
-def get_balance(principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep) -> BalanceOut:
+def get_balance(principal: CurrentPrincipal, runtime: RuntimeDep) -> BalanceOut:
     """The prepaid balance, whether it has expired, and the latest top-ups."""
-    summary = ledger.summary(
-        session,
-        principal.account_id,
-        expiry_days=settings.credit_expiry_days,
-        recent=settings.recent_topups_shown,
-    )
+    settings = runtime.settings
+    with runtime.db.transaction(read_only=True) as session:
+        summary = ledger.summary(
+            session, principal.account_id, expiry_days=settings.credit_expiry_days, recent=settings.recent_topups_shown
+        )
     return BalanceOut(
         balance_cents=summary.balance_cents,
         balance_dollars=pricing.dollars(summary.balance_cents),

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from app.deps import CurrentPrincipal, SessionDep
+from app.deps import CurrentPrincipal, RuntimeDep
 from app.errors import error_responses
 from app.models import Job, JobStatus
 from app.schemas import JobDetailOut, JobOut, JobsPageOut
@@ -30,22 +30,25 @@ def job_detail_out(job: Job) -> JobDetailOut:
 @router.get("", response_model=JobsPageOut, responses=error_responses(400))
 def list_jobs(
     principal: CurrentPrincipal,
-    session: SessionDep,
+    runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=100, description="Max results per page (max 100)")] = 20,
     offset: Annotated[int, Query(ge=0, description="Number of results to skip")] = 0,
 ) -> JobsPageOut:
     """Your jobs, newest first."""
-    page = jobs.list_jobs(session, principal.account_id, limit=limit, offset=offset)
-    return JobsPageOut(jobs=[job_out(job) for job in page], limit=limit, offset=offset)
+    with runtime.db.transaction(read_only=True) as session:
+        page = jobs.list_jobs(session, principal.account_id, limit=limit, offset=offset)
+        return JobsPageOut(jobs=[job_out(job) for job in page], limit=limit, offset=offset)
 
 
 @router.get("/{job_id}", response_model=JobDetailOut, responses=error_responses(404))
-def get_job(job_id: str, principal: CurrentPrincipal, session: SessionDep) -> JobDetailOut:
+def get_job(job_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JobDetailOut:
     """One job; `result_url` is set once it has completed with a result."""
-    return job_detail_out(jobs.get_job(session, principal.account_id, job_id))
+    with runtime.db.transaction(read_only=True) as session:
+        return job_detail_out(jobs.get_job(session, principal.account_id, job_id))
 
 
 @router.get("/{job_id}/result", responses=error_responses(404))
-def get_job_result(job_id: str, principal: CurrentPrincipal, session: SessionDep) -> dict[str, Any]:
+def get_job_result(job_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> dict[str, Any]:
     """The stored result of a completed job."""
-    return jobs.get_result(session, principal.account_id, job_id)
+    with runtime.db.transaction(read_only=True) as session:
+        return jobs.get_result(session, principal.account_id, job_id)
