@@ -47,7 +47,9 @@ async def test_jobs_are_listed_newest_first_and_paged(client: httpx.AsyncClient,
     assert beyond["jobs"] == []
 
 
-@pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=-1", "offset=-1", "limit=x", "offset=1.5"])
+@pytest.mark.parametrize(
+    "query", ["limit=0", "limit=101", "limit=-1", "offset=-1", "limit=x", "offset=1.5", "offset=9223372036854775808"]
+)
 async def test_bad_paging_values_are_400(client: httpx.AsyncClient, account: Customer, query: str) -> None:
     assert_error(await client.get(f"/v1/jobs?{query}", headers=account.headers), 400)
 

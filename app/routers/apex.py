@@ -21,7 +21,9 @@ class ChatCompletionRequest(BaseModel):
     model: str = Field(description="`apex-latest`, or a model the operator lists.")
     messages: list[dict[str, Any]] = Field(min_length=1)
     stream: bool = False
-    max_tokens: int | None = Field(default=None, ge=1)
+    max_tokens: int | None = Field(default=None, ge=1, le=apex.MAX_OUTPUT_TOKENS)
+    max_completion_tokens: int | None = Field(default=None, ge=1, le=apex.MAX_OUTPUT_TOKENS)
+    n: int | None = Field(default=None, ge=1, le=8)
     temperature: float | None = None
 
 

@@ -10,6 +10,9 @@ from app.models import Job, JobStatus
 from app.schemas import JobDetailOut, JobOut, JobsPageOut
 from app.services import jobs
 
+# Keeps every value a 64-bit integer in SQL.
+MAX_OFFSET = 1_000_000_000
+
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=error_responses(401, 429))
 
 
@@ -32,7 +35,7 @@ def list_jobs(
     principal: CurrentPrincipal,
     runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=100, description="Max results per page (max 100)")] = 20,
-    offset: Annotated[int, Query(ge=0, description="Number of results to skip")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Number of results to skip")] = 0,
 ) -> JobsPageOut:
     """Your jobs, newest first."""
     with runtime.db.transaction(read_only=True) as session:

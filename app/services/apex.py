@@ -25,6 +25,8 @@ from app.services.accounts import Principal
 logger = logging.getLogger(__name__)
 
 PUBLIC_MODEL = "apex-latest"
+# Far above any model's output window; keeps the worst-case hold a sane number of cents.
+MAX_OUTPUT_TOKENS = 1_000_000
 JOB_TYPE = "apex"
 # Chat parameters handed to the SDK by name; anything else travels in `extra_body`.
 KNOWN_PARAMS = {
@@ -101,8 +103,8 @@ def prepare(runtime: Runtime, principal: Principal, body: dict[str, Any]) -> Pre
     if not isinstance(n, int) or not 1 <= n <= 8:
         raise BadRequest("'n' must be between 1 and 8.")
     max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
-    if max_tokens is not None and (not isinstance(max_tokens, int) or max_tokens < 1):
-        raise BadRequest("'max_tokens' must be a positive integer.")
+    if max_tokens is not None and (not isinstance(max_tokens, int) or not 1 <= max_tokens <= MAX_OUTPUT_TOKENS):
+        raise BadRequest(f"'max_tokens' must be between 1 and {MAX_OUTPUT_TOKENS}.")
     params = {k: v for k, v in body.items() if k not in ("model", "messages", "stream", "stream_options")}
     if max_tokens is None:
         max_tokens = settings.apex_default_max_tokens
