@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -30,6 +31,8 @@ CHECKS = [
     checks.response_headers_conformance,
 ]
 MAX_SECONDS = 10.0
+# The full-size run: VOXPARSE_FUZZ_EXAMPLES=500 .venv/bin/pytest tests/test_fuzz.py
+EXAMPLES = int(os.environ.get("VOXPARSE_FUZZ_EXAMPLES", "25"))
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +71,7 @@ def test_every_endpoint_against_its_schema(fuzz_target: tuple[object, Customer],
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         def fuzz(case: Any) -> None:
             started = time.monotonic()
             case.call_and_validate(headers={"X-API-Key": api_key}, checks=CHECKS)
