@@ -3,7 +3,6 @@ Whisper failure modes (text invented over silence or music, repetition loops).""
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,8 +12,6 @@ import ctranslate2
 
 from app.errors import BadRequest
 from app.services.audio import Samples
-
-logger = logging.getLogger(__name__)
 
 BUNDLED_MODEL_NAME = "tiny.en"
 # A phrase of up to this many words repeated more than MAX_REPEATS times in a row is a loop.

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import IO
 
@@ -12,8 +11,6 @@ import numpy as np
 import numpy.typing as npt
 
 from app.errors import BadRequest
-
-logger = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16_000
 MIN_DURATION_SECONDS = 0.1

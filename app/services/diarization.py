@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from dataclasses import dataclass
@@ -19,8 +18,6 @@ import numpy.typing as npt
 
 from app.errors import ServiceUnavailable
 from app.services.audio import SAMPLE_RATE, DecodedAudio
-
-logger = logging.getLogger(__name__)
 
 # Two clusters whose centroids are closer than this (cosine) are one voice, whatever count was asked.
 SAME_VOICE_SIMILARITY = 0.72

@@ -15,12 +15,7 @@ logger = logging.getLogger(__name__)
 def check(runtime: Runtime) -> HealthOut:
     try:
         runtime.db.ping()
-        database = "ok"
     except SQLAlchemyError as exc:
         logger.warning("health: database unavailable (%s)", type(exc).__name__)
-        database = "unavailable"
-    return HealthOut(
-        status="ok" if database == "ok" else "degraded",
-        database="ok" if database == "ok" else "unavailable",
-        models=runtime.model_status(),
-    )
+        return HealthOut(status="degraded", database="unavailable", models=runtime.model_status())
+    return HealthOut(status="ok", database="ok", models=runtime.model_status())

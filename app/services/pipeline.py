@@ -61,9 +61,11 @@ def run(
     audio: DecodedAudio,
     options: TranscriptionOptions,
     timings: StageTimings | None = None,
+    diarizer: Diarizer | None = None,
 ) -> PipelineOutput:
+    """`diarizer`: the one `choose_diarizer` already picked for this audio, if the caller did."""
     timings = timings or StageTimings()
-    diarizer = choose_diarizer(models, audio, options.channels)
+    diarizer = diarizer or choose_diarizer(models, audio, options.channels)
 
     started = time.perf_counter()
     recognition = models.transcriber().transcribe(audio.mono, options.language)

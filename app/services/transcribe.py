@@ -148,7 +148,8 @@ def process(
 
     started = time.perf_counter()
     decoded = audio.decode(_read_limited(upload, settings.max_upload_bytes), max_seconds=settings.max_audio_seconds)
-    pipeline.choose_diarizer(runtime.models, decoded, options.channels)  # refuse a bad channel mode up front
+    # Chosen before the hold, so a bad channel mode is refused without a charge.
+    diarizer = pipeline.choose_diarizer(runtime.models, decoded, options.channels)
     timings.record("decode", started)
 
     duration = round(decoded.duration, 3)
@@ -161,7 +162,7 @@ def process(
             upload.file.seek(0)
             with (settings.keep_uploads_dir / f"{job_id}.audio").open("wb") as kept:
                 shutil.copyfileobj(upload.file, kept)
-        output = pipeline.run(runtime.models, decoded, options, timings)
+        output = pipeline.run(runtime.models, decoded, options, timings, diarizer)
         _finish_job(runtime, job_id, hold_id, cost, output, duration)
     except BaseException as exc:
         reason = exc.message if isinstance(exc, ApiError) else "Processing failed: an internal error occurred."
