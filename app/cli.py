@@ -1,4 +1,4 @@
-"""The `voxparse` command: serve, migrate, manage keys and credit."""
+"""The `voxparse` command: serve, worker, migrate, manage keys and credit."""
 
 from __future__ import annotations
 
@@ -125,6 +125,12 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from app import worker
+
+    return worker.run(settings, concurrency=args.concurrency)
+
+
 def cmd_transcribe(settings: Settings, args: argparse.Namespace) -> int:
     """The server's pipeline on a local file, without a server, a database or a charge."""
     import json
@@ -159,6 +165,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(func=cmd_migrate)
+
+    worker = sub.add_parser("worker", help="run async jobs from the broker (VOXPARSE_BROKER_URL)")
+    worker.add_argument("--concurrency", type=int, default=1, help="jobs run at once (threads sharing the models)")
+    worker.set_defaults(func=cmd_worker)
 
     keys = sub.add_parser("keys", help="manage API keys").add_subparsers(dest="keys_command", required=True)
     create = keys.add_parser("create", help="create an account and its key (printed once)")

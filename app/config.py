@@ -87,6 +87,40 @@ class Settings(BaseSettings):
     default_speakers: int = Field(default=2, ge=1, le=10)
     """Expected number of speakers when a request does not say (two for a call)."""
 
+    # --- asynchronous jobs (POST /v1/transcribe with async=true or a callback_url) -------------
+    broker_url: str | None = None
+    """Celery broker (`redis://host:6379/0`). Unset: async jobs run in a worker pool inside the
+    server. Set: they go to the broker and `voxparse worker` processes take them."""
+    celery_queue: str = "voxparse"
+    """The broker queue the API servers send to and the workers take from."""
+    audio_store_dir: Path = Path("data/audio")
+    """Where queued uploads wait for a worker (a shared volume when workers run on other machines).
+    Each file is deleted when its job ends."""
+    background_workers: int = Field(default=1, ge=1)
+    """In-process mode: async jobs run at once by this server (on top of synchronous requests)."""
+    job_max_attempts: int = Field(default=3, ge=1)
+    """An async job whose processing fails (or whose worker dies) this many times is failed."""
+    job_retry_backoff_seconds: float = Field(default=10.0, ge=0)
+    """Delay before the first retry of a failed attempt; doubled for each further one."""
+    job_heartbeat_seconds: float = Field(default=30.0, gt=0)
+    """How often a running job's heartbeat is refreshed (and stale jobs are looked for)."""
+    job_stale_seconds: float = Field(default=600.0, gt=0)
+    """A running job whose heartbeat is older than this is taken for dead: an async job is
+    retried, a synchronous one is failed."""
+    celery_visibility_timeout_seconds: int = Field(default=3600, ge=1)
+    """Redis broker: an unacknowledged job is redelivered after this long. Redelivery of a job that
+    is still running does no harm (the job row decides); a dead worker's job is retried sooner,
+    after `job_stale_seconds`."""
+    webhook_allow_private: bool = False
+    """Allow callback URLs that resolve to loopback, link-local or private addresses."""
+    webhook_max_attempts: int = Field(default=6, ge=1)
+    webhook_backoff_seconds: float = Field(default=5.0, ge=0)
+    """Delay before the second delivery attempt; doubled for each further one."""
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    public_base_url: str | None = None
+    """The service's external URL (`https://voxparse.example.com`); when set, webhooks carry
+    absolute job and result URLs."""
+
     # --- analysis LLM (optional; without it the rule-based analyzer answers) ------------------
     llm_base_url: str | None = None
     """OpenAI-compatible base URL (OpenAI, vLLM, Ollama, llama.cpp server...) for the analysis pass."""

@@ -51,6 +51,11 @@ class NotFound(ApiError):
     default_message = "Not found."
 
 
+class Conflict(ApiError):
+    status_code = 409
+    default_message = "The request conflicts with the resource's current state."
+
+
 class PayloadTooLarge(ApiError):
     status_code = 413
     default_message = "Request body too large."

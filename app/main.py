@@ -18,15 +18,12 @@ from app.body_limit import BodyLimitMiddleware
 from app.config import Settings, get_settings
 from app.errors import install_error_handlers
 from app.logs import configure_logging
-from app.routers import apex, balance, billing, health, jobs, pricing, transcribe
+from app.routers import apex, balance, billing, health, jobs, pricing, transcribe, webhook_secret
 from app.runtime import Runtime
+from app.services import job_runner
 from app.services import jobs as job_service
 
 logger = logging.getLogger(__name__)
-
-# A job whose process has not refreshed its heartbeat for this long is taken for dead.
-STALE_JOB_AFTER = timedelta(minutes=10)
-HEARTBEAT_SECONDS = 30
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -35,10 +32,14 @@ def _operation_id(route: APIRoute) -> str:
 
 
 def _recover_interrupted_jobs(runtime: Runtime) -> None:
+    """Synchronous jobs whose process died are failed (their client is gone); async ones are
+    queued again."""
+    stale_after = timedelta(seconds=runtime.settings.job_stale_seconds)
     with runtime.db.transaction() as session:
-        failed = job_service.fail_interrupted_jobs(session, runner=runtime.runner, stale_after=STALE_JOB_AFTER)
+        failed = job_service.fail_interrupted_jobs(session, runner=runtime.runner, stale_after=stale_after)
     if failed:
         logger.warning("marked %d interrupted job(s) failed and released their holds", failed)
+    job_runner.resume(runtime)
 
 
 def upload_body_limits(settings: Settings) -> dict[str, int]:
@@ -47,19 +48,14 @@ def upload_body_limits(settings: Settings) -> dict[str, int]:
 
 
 async def _heartbeat(runtime: Runtime) -> None:
-    """Refresh the heartbeat of the jobs this process runs, so other replicas know they are alive."""
+    """Refresh the heartbeat of the jobs this process runs, so other replicas know they are alive,
+    and requeue async jobs whose worker died."""
     while True:
-        await asyncio.sleep(HEARTBEAT_SECONDS)
+        await asyncio.sleep(runtime.settings.job_heartbeat_seconds)
         try:
-            await run_in_threadpool(_beat, runtime)
-        except Exception as exc:  # a database blip must not end the loop
+            await run_in_threadpool(job_runner.maintain, runtime)
+        except Exception as exc:  # a database or broker blip must not end the loop
             logger.warning("job heartbeat failed: %s", type(exc).__name__)
-
-
-def _beat(runtime: Runtime) -> None:
-    if runtime.active_jobs:
-        with runtime.db.transaction() as session:
-            job_service.heartbeat(session, list(runtime.active_jobs))
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
@@ -85,6 +81,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         finally:
             heartbeat.cancel()
             if given_runtime is None:
+                active.stopping.set()
                 await active.aclose()
 
     app = FastAPI(
@@ -95,7 +92,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         generate_unique_id_function=_operation_id,
     )
     install_error_handlers(app)
-    routers = (health, pricing, billing, balance, jobs, transcribe, apex)
+    routers = (health, pricing, billing, balance, jobs, transcribe, webhook_secret, apex)
     for module in routers:
         app.include_router(module.router)
 

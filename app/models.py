@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy import JSON, Boolean, DateTime, Enum, ForeignKey, Index, Integer, String, Text, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -59,6 +59,23 @@ class JobStatus(enum.StrEnum):
     FAILED = "failed"
 
 
+class JobStage(enum.StrEnum):
+    """What a job is doing now, finer than its status (GET /v1/jobs/{id} `progress.stage`)."""
+
+    QUEUED = "queued"
+    DECODING = "decoding"
+    TRANSCRIBING = "transcribing"
+    DIARIZING = "diarizing"
+    ANALYZING = "analyzing"
+    DONE = "done"
+
+
+class WebhookStatus(enum.StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
 def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
     # Stored as plain strings with a CHECK constraint: portable and readable in SQL.
     return Enum(cls, name=name, native_enum=False, values_callable=lambda e: [m.value for m in e], length=20)
@@ -70,6 +87,9 @@ class Account(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    webhook_secret: Mapped[str | None] = mapped_column(String(100), default=None)
+    """Signs this account's webhooks. Kept readable: the account fetches it to verify them."""
+    webhook_secret_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     api_keys: Mapped[list[ApiKey]] = relationship(back_populates="account")
 
@@ -92,7 +112,11 @@ class ApiKey(Base):
 
 class Job(Base):
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_account_created", "account_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_jobs_account_created", "account_id", "created_at"),
+        Index("ix_jobs_status", "status"),
+        Index("ix_jobs_webhook_status", "webhook_status"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="RESTRICT"))
@@ -111,8 +135,30 @@ class Job(Base):
     """Refreshed while the job runs; a stale heartbeat means its process died."""
     result_location: Mapped[str | None] = mapped_column(String(500), default=None)
     """Where the result lives: `db:job_results` when stored in the job_results table."""
+    meta: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSON, default=None)
+    """The client's `metadata` form field, returned with the job and in its webhook."""
+    progress_stage: Mapped[JobStage | None] = mapped_column(_enum(JobStage, "job_stage"), default=None)
+    progress_percent: Mapped[float | None] = mapped_column(default=None)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Set by DELETE /v1/jobs/{id} on a running job: it stops at the next stage boundary."""
+
+    # Asynchronous jobs only.
+    audio_file: Mapped[str | None] = mapped_column(String(200), default=None)
+    """The queued upload's file name inside `audio_store_dir`; set for async jobs until they end."""
+    options: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    """The request's transcription options, for the worker."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    """Processing attempts started (a worker that dies mid-job leaves one behind)."""
+    is_async: Mapped[bool] = mapped_column(Boolean, default=False)
+    callback_url: Mapped[str | None] = mapped_column(String(2000), default=None)
+    webhook_status: Mapped[WebhookStatus | None] = mapped_column(_enum(WebhookStatus, "webhook_status"), default=None)
+    webhook_next_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    """When the pending webhook is due (its next attempt, or the end of a sender's lease)."""
 
     result: Mapped[JobResult | None] = relationship(back_populates="job", lazy="raise")
+    webhook_attempts: Mapped[list[WebhookAttempt]] = relationship(
+        back_populates="job", lazy="raise", order_by="WebhookAttempt.id"
+    )
 
 
 class JobResult(Base):
@@ -123,6 +169,21 @@ class JobResult(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     job: Mapped[Job] = relationship(back_populates="result")
+
+
+class WebhookAttempt(Base):
+    """One attempt to deliver a job's webhook."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="RESTRICT"), index=True)
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status_code: Mapped[int | None] = mapped_column(Integer, default=None)
+    error: Mapped[str | None] = mapped_column(String(500), default=None)
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+
+    job: Mapped[Job] = relationship(back_populates="webhook_attempts")
 
 
 class LedgerEntry(Base):

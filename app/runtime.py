@@ -6,13 +6,15 @@ import asyncio
 import os
 import secrets
 import socket
+import threading
 from dataclasses import dataclass, field
 
 import openai
 
 from app.config import Settings
 from app.db import Database
-from app.services import apex_upstream
+from app.services import apex_upstream, job_runner
+from app.services.job_queue import CeleryQueue, InProcessQueue, JobQueue, ThreadPool
 from app.services.models_registry import ModelRegistry
 from app.services.ratelimit import RateLimiter
 
@@ -34,9 +36,22 @@ class Runtime:
     active_jobs: set[str] = field(default_factory=set)
     """Jobs this process is running now (their heartbeats are refreshed)."""
     transcription_slots: asyncio.Semaphore = field(init=False)
+    queue: JobQueue = field(init=False)
+    """Where async jobs go: the broker when one is configured, else this process's workers."""
+    webhooks: ThreadPool = field(init=False)
+    """Sends the webhooks of jobs this process ended or found due."""
+    stopping: threading.Event = field(default_factory=threading.Event)
+    """Set at shutdown: in-process async jobs go back to the queue at their next stage boundary."""
 
     def __post_init__(self) -> None:
         self.transcription_slots = asyncio.Semaphore(self.settings.max_concurrent_transcriptions)
+        self.queue = self._make_queue()
+        self.webhooks = ThreadPool("voxparse-webhook", 2, lambda job_id: job_runner.deliver_webhook(self, job_id))
+
+    def _make_queue(self) -> JobQueue:
+        if self.settings.broker_url:
+            return CeleryQueue(self.settings)
+        return InProcessQueue(self.settings.background_workers, run_job=lambda job_id: job_runner.run_job(self, job_id))
 
     @classmethod
     def create(cls, settings: Settings, models: ModelRegistry | None = None) -> Runtime:
@@ -53,6 +68,9 @@ class Runtime:
         return self.models.status()
 
     def close(self) -> None:
+        self.stopping.set()
+        self.queue.close()
+        self.webhooks.close()
         self.db.dispose()
 
     async def aclose(self) -> None:

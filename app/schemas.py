@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, PlainSerializer
+
+from app.models import Job, JobStatus, WebhookAttempt
 
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -75,13 +77,85 @@ class JobOut(BaseModel):
     completed_at: Timestamp | None
 
 
+class ProgressOut(BaseModel):
+    stage: Literal["queued", "decoding", "transcribing", "diarizing", "analyzing", "done"]
+    percent: float | None = None
+
+
+class WebhookAttemptOut(BaseModel):
+    attempted_at: Timestamp
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+
+class WebhookOut(BaseModel):
+    url: str
+    status: Literal["waiting", "pending", "delivered", "failed"]
+    """`waiting` until the job ends; then `pending` until delivered or given up."""
+    attempts: list[WebhookAttemptOut]
+
+
 class JobDetailOut(JobOut):
     error: str | None
     result_url: str | None = None
     """Present when the job is completed and its result is stored."""
+    progress: ProgressOut | None = None
+    metadata: dict[str, Any] | None = None
+    cancel_requested: bool = False
+    webhook: WebhookOut | None = None
 
 
 class JobsPageOut(BaseModel):
     jobs: list[JobOut]
     limit: int
     offset: int
+
+
+def result_url(job: Job) -> str | None:
+    if job.status == JobStatus.COMPLETED and job.result_location:
+        return f"/v1/jobs/{job.id}/result"
+    return None
+
+
+def job_out(job: Job) -> JobOut:
+    return JobOut.model_validate(job, from_attributes=True)
+
+
+def job_detail_out(job: Job, webhook_attempts: list[WebhookAttempt] | None = None) -> JobDetailOut:
+    """The job as GET /v1/jobs/{id} shows it; `webhook_attempts` adds the webhook's record."""
+    webhook = None
+    if job.callback_url is not None and webhook_attempts is not None:
+        webhook = WebhookOut(
+            url=job.callback_url,
+            status=job.webhook_status.value if job.webhook_status else "waiting",
+            attempts=[WebhookAttemptOut.model_validate(a, from_attributes=True) for a in webhook_attempts],
+        )
+    return JobDetailOut(
+        **job_out(job).model_dump(),
+        error=job.error,
+        result_url=result_url(job),
+        progress=ProgressOut(stage=job.progress_stage.value, percent=job.progress_percent)
+        if job.progress_stage
+        else None,
+        metadata=job.meta,
+        cancel_requested=job.cancel_requested,
+        webhook=webhook,
+    )
+
+
+class WebhookSecretOut(BaseModel):
+    secret: str
+    created_at: Timestamp
+
+
+class QueuedOut(BaseModel):
+    """The answer to an asynchronous POST /v1/transcribe (202)."""
+
+    job_id: str
+    status: Literal["queued"]
+    job_url: str
+    duration_seconds: float
+    cost_cents: int
+    """Held now; charged when the job completes, released if it fails or is cancelled."""
+    metadata: dict[str, Any] | None = None

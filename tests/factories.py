@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ def settings_for(database_url: str, **overrides: Any) -> Settings:
         "log_level": "WARNING",
         "preload_models": False,
         "numba_cache_dir": NUMBA_CACHE,
+        "audio_store_dir": Path(tempfile.mkdtemp(prefix="voxparse-audio-")),
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

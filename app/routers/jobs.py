@@ -6,28 +6,13 @@ from fastapi import APIRouter, Query
 
 from app.deps import CurrentPrincipal, RuntimeDep
 from app.errors import error_responses
-from app.models import Job, JobStatus
-from app.schemas import JobDetailOut, JobOut, JobsPageOut
-from app.services import jobs
+from app.schemas import JobDetailOut, JobsPageOut, job_out
+from app.services import job_runner, jobs
 
 # Keeps every value a 64-bit integer in SQL.
 MAX_OFFSET = 1_000_000_000
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=error_responses(401, 429))
-
-
-def result_url(job: Job) -> str | None:
-    if job.status == JobStatus.COMPLETED and job.result_location:
-        return f"/v1/jobs/{job.id}/result"
-    return None
-
-
-def job_out(job: Job) -> JobOut:
-    return JobOut.model_validate(job, from_attributes=True)
-
-
-def job_detail_out(job: Job) -> JobDetailOut:
-    return JobDetailOut(**job_out(job).model_dump(), error=job.error, result_url=result_url(job))
 
 
 @router.get("", response_model=JobsPageOut, responses=error_responses(400))
@@ -45,9 +30,16 @@ def list_jobs(
 
 @router.get("/{job_id}", response_model=JobDetailOut, responses=error_responses(404))
 def get_job(job_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JobDetailOut:
-    """One job; `result_url` is set once it has completed with a result."""
-    with runtime.db.transaction(read_only=True) as session:
-        return job_detail_out(jobs.get_job(session, principal.account_id, job_id))
+    """One job; `result_url` is set once it has completed with a result. `progress` tells the
+    stage a running job is in; `webhook` records each delivery attempt of a job with a callback."""
+    return job_runner.job_detail(runtime, principal.account_id, job_id)
+
+
+@router.delete("/{job_id}", response_model=JobDetailOut, responses=error_responses(404, 409))
+def cancel_job(job_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JobDetailOut:
+    """Cancel a job: a queued one ends now (`failed`, "Cancelled by request.", its hold released);
+    a running one stops at its next stage boundary (`cancel_requested` is true until it does)."""
+    return job_runner.cancel(runtime, principal.account_id, job_id)
 
 
 @router.get("/{job_id}/result", responses=error_responses(404))

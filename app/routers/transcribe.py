@@ -3,10 +3,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, UploadFile
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from app.deps import RuntimeDep, TranscribePrincipal
 from app.errors import error_responses
+from app.schemas import QueuedOut
 from app.services import transcribe as service
 
 router = APIRouter(tags=["transcription"])
@@ -26,7 +28,10 @@ class TranscribeOut(BaseModel):
 @router.post(
     "/v1/transcribe",
     response_model=TranscribeOut,
-    responses=error_responses(400, 401, 402, 413, 429, 500, 503),
+    responses={
+        202: {"model": QueuedOut, "description": "Queued (async=true or a callback_url)"},
+        **error_responses(400, 401, 402, 413, 429, 500, 503),
+    },
 )
 async def create_transcription(
     principal: TranscribePrincipal,
@@ -43,10 +48,22 @@ async def create_transcription(
         str | None, Form(description="`split`: one speaker per stereo channel; `mix`: never split.")
     ] = None,
     redact_pii: Annotated[bool, Form(description="Also mask e-mail addresses and phone numbers.")] = False,
-) -> TranscribeOut:
-    """Transcribe, diarize and analyse a call in one synchronous request."""
+    run_async: Annotated[
+        bool,
+        Form(alias="async", description="Answer 202 at once with the job id; poll GET /v1/jobs/{id}."),
+    ] = False,
+    callback_url: Annotated[
+        str | None,
+        Form(description="POST the job here, signed, when it ends (implies async). http(s) only."),
+    ] = None,
+    metadata: Annotated[
+        str | None, Form(description="A JSON object (max 4 KB) stored with the job and sent in its webhook.")
+    ] = None,
+) -> TranscribeOut | JSONResponse:
+    """Transcribe, diarize and analyse a call in one synchronous request, or, with `async=true` or
+    a `callback_url`, queue it and answer 202."""
     upload = file or audio
-    completed = await service.transcribe(
+    outcome = await service.transcribe(
         runtime,
         principal,
         service.TranscribeRequest(
@@ -57,8 +74,23 @@ async def create_transcription(
             speakers=speakers,
             channels=channels,
             redact_pii=redact_pii,
+            metadata=metadata,
+            callback_url=callback_url,
+            run_async=run_async,
         ),
     )
+    if isinstance(outcome, service.Queued):
+        job_url = f"/v1/jobs/{outcome.job_id}"
+        queued = QueuedOut(
+            job_id=outcome.job_id,
+            status="queued",
+            job_url=job_url,
+            duration_seconds=outcome.duration_seconds,
+            cost_cents=outcome.cost_cents,
+            metadata=outcome.metadata,
+        )
+        return JSONResponse(queued.model_dump(mode="json"), status_code=202, headers={"Location": job_url})
+    completed = outcome
     result = completed.result
     return TranscribeOut(
         job_id=completed.job_id,

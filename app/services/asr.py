@@ -4,6 +4,7 @@ Whisper failure modes (text invented over silence or music, repetition loops).""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -11,7 +12,7 @@ from typing import Protocol
 import ctranslate2
 
 from app.errors import BadRequest
-from app.services.audio import Samples
+from app.services.audio import SAMPLE_RATE, Samples
 
 BUNDLED_MODEL_NAME = "tiny.en"
 # A phrase of up to this many words repeated more than MAX_REPEATS times in a row is a loop.
@@ -43,7 +44,11 @@ class Transcriber(Protocol):
 
     def check_language(self, language: str | None) -> None: ...
 
-    def transcribe(self, audio: Samples, language: str | None) -> Recognition: ...
+    def transcribe(
+        self, audio: Samples, language: str | None, on_progress: Callable[[float], None] | None = None
+    ) -> Recognition:
+        """`on_progress` is called with the fraction of the audio done, as recognition advances."""
+        ...
 
 
 def resolve_model(model: str) -> str:
@@ -101,7 +106,9 @@ class WhisperTranscriber:
         if code not in self._model.supported_languages:
             raise UnsupportedLanguage(f"Language '{language}' is not supported by the loaded model ({self.name}).")
 
-    def transcribe(self, audio: Samples, language: str | None) -> Recognition:
+    def transcribe(
+        self, audio: Samples, language: str | None, on_progress: Callable[[float], None] | None = None
+    ) -> Recognition:
         self.check_language(language)
         if language is None and not self.multilingual:
             language = "en"
@@ -121,7 +128,10 @@ class WhisperTranscriber:
             # filter cuts them out first (tests/test_transcribe.py checks 30 s of each).
         )
         words: list[Word] = []
+        total = max(len(audio) / SAMPLE_RATE, 1e-6)
         for segment in segments:
+            if on_progress is not None:
+                on_progress(min(1.0, float(segment.end) / total))
             for w in segment.words or []:
                 text = w.word.strip()
                 if text:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from app.errors import BadRequest
+from app.models import JobStage
 from app.services import analysis, redaction
 from app.services.audio import DecodedAudio, channels_differ
 from app.services.diarization import Diarizer
@@ -37,6 +38,33 @@ class StageTimings:
         self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - started
 
 
+class Progress(Protocol):
+    """Told where a run is. `stage` is called at each stage boundary and may raise to stop the run
+    there (a cancelled job); `percent` only reports, as often as recognition advances."""
+
+    def stage(self, stage: JobStage, percent: float) -> None: ...
+
+    def percent(self, percent: float) -> None: ...
+
+
+class NoProgress:
+    def stage(self, stage: JobStage, percent: float) -> None:
+        pass
+
+    def percent(self, percent: float) -> None:
+        pass
+
+
+# Where each stage starts, in percent of the whole job (recognition is about half the work).
+STAGE_START = {
+    JobStage.DECODING: 0.0,
+    JobStage.TRANSCRIBING: 5.0,
+    JobStage.DIARIZING: 60.0,
+    JobStage.ANALYZING: 95.0,
+    JobStage.DONE: 100.0,
+}
+
+
 @dataclass(frozen=True)
 class PipelineOutput:
     result: dict[str, Any]
@@ -46,10 +74,14 @@ class PipelineOutput:
     diarizer: str
 
 
+def check_channels(audio: DecodedAudio, mode: ChannelMode) -> None:
+    if mode == "split" and len(audio.channels) != 2:
+        raise BadRequest("channels=split needs a stereo (two-channel) recording.")
+
+
 def choose_diarizer(models: ModelRegistry, audio: DecodedAudio, mode: ChannelMode) -> Diarizer:
+    check_channels(audio, mode)
     if mode == "split":
-        if len(audio.channels) != 2:
-            raise BadRequest("channels=split needs a stereo (two-channel) recording.")
         return models.channels
     if mode == "auto" and channels_differ(audio):
         return models.channels
@@ -62,20 +94,30 @@ def run(
     options: TranscriptionOptions,
     timings: StageTimings | None = None,
     diarizer: Diarizer | None = None,
+    progress: Progress | None = None,
 ) -> PipelineOutput:
     """`diarizer`: the one `choose_diarizer` already picked for this audio, if the caller did."""
     timings = timings or StageTimings()
+    progress = progress or NoProgress()
     diarizer = diarizer or choose_diarizer(models, audio, options.channels)
 
+    progress.stage(JobStage.TRANSCRIBING, STAGE_START[JobStage.TRANSCRIBING])
     started = time.perf_counter()
-    recognition = models.transcriber().transcribe(audio.mono, options.language)
+    span = STAGE_START[JobStage.DIARIZING] - STAGE_START[JobStage.TRANSCRIBING]
+    recognition = models.transcriber().transcribe(
+        audio.mono,
+        options.language,
+        on_progress=lambda done: progress.percent(STAGE_START[JobStage.TRANSCRIBING] + span * done),
+    )
     timings.record("asr", started)
 
+    progress.stage(JobStage.DIARIZING, STAGE_START[JobStage.DIARIZING])
     started = time.perf_counter()
     turns = diarizer.diarize(audio, options.speakers)
     words = attribute_words(recognition.words, turns)
     timings.record("diarization", started)
 
+    progress.stage(JobStage.ANALYZING, STAGE_START[JobStage.ANALYZING])
     started = time.perf_counter()
     # Card numbers are masked in the words themselves, before any text is built from them.
     words, findings = redaction.redact_words(words, redact_pii=options.redact_pii)

@@ -1,13 +1,16 @@
 """POST /v1/transcribe as a unit of billable work: intake checks, a job and a hold, the pipeline,
 then settle (success) or fail and release (any error).
 
-Everything after the upload is read runs in one worker thread, so a client that disconnects
-cannot interrupt it half way: the job always ends `completed` or `failed`.
+Synchronous: everything after the upload is read runs in one worker thread, so a client that
+disconnects cannot interrupt it half way: the job always ends `completed` or `failed`.
+Asynchronous (`async=true` or a `callback_url`): the same checks and hold, then the audio is stored
+and the job queued for a worker (`app.services.job_runner`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import shutil
 import time
@@ -17,16 +20,19 @@ from typing import IO, Any
 from starlette.concurrency import run_in_threadpool
 
 from app.config import Settings
-from app.errors import ApiError, BadRequest, PayloadTooLarge
-from app.models import Job
+from app.errors import ApiError, BadRequest, PayloadTooLarge, ServiceUnavailable
+from app.models import Job, new_id
 from app.runtime import Runtime
-from app.services import audio, jobs, ledger, pipeline, pricing
+from app.services import audio, audio_store, job_runner, jobs, ledger, pipeline, pricing, webhooks
 from app.services.accounts import Principal
+from app.services.audio import DecodedAudio
+from app.services.job_queue import QueueUnavailable
 from app.services.pipeline import ChannelMode, StageTimings, TranscriptionOptions
 
 logger = logging.getLogger(__name__)
 
 MAX_INSTRUCTIONS = 2000
+MAX_METADATA_BYTES = 4096
 JOB_TYPE = "transcribe"
 
 
@@ -45,6 +51,13 @@ class TranscribeRequest:
     speakers: int | None
     channels: str | None
     redact_pii: bool
+    metadata: str | None = None
+    callback_url: str | None = None
+    run_async: bool = False
+
+    @property
+    def is_async(self) -> bool:
+        return self.run_async or bool((self.callback_url or "").strip())
 
 
 @dataclass(frozen=True)
@@ -53,6 +66,29 @@ class Completed:
     duration_seconds: float
     cost_cents: int
     result: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Queued:
+    job_id: str
+    duration_seconds: float
+    cost_cents: int
+    metadata: dict[str, Any] | None
+
+
+def parse_metadata(raw: str | None) -> dict[str, Any] | None:
+    """The `metadata` form field: a JSON object of at most 4 KB."""
+    if raw is None or not raw.strip():
+        return None
+    if len(raw.encode()) > MAX_METADATA_BYTES:
+        raise BadRequest(f"'metadata' is limited to {MAX_METADATA_BYTES} bytes.")
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise BadRequest("'metadata' must be a JSON object.") from exc
+    if not isinstance(value, dict):
+        raise BadRequest("'metadata' must be a JSON object.")
+    return value
 
 
 def validate(request: TranscribeRequest, settings: Settings) -> tuple[Upload, TranscriptionOptions]:
@@ -101,10 +137,12 @@ def _read_limited(upload: Upload, limit: int) -> IO[bytes]:
     return f
 
 
-def _start_job(runtime: Runtime, principal: Principal, cost_cents: int) -> tuple[str, int]:
+def _start_job(runtime: Runtime, principal: Principal, cost_cents: int, meta: dict[str, Any] | None) -> tuple[str, int]:
     """Create the job and hold its cost in one transaction: a 402 leaves nothing behind."""
     with runtime.db.transaction() as session:
-        job = jobs.create_job(session, principal.account_id, type=JOB_TYPE, model=runtime.models.transcriber().name)
+        job = jobs.create_job(
+            session, principal.account_id, type=JOB_TYPE, model=runtime.models.transcriber().name, meta=meta
+        )
         hold = ledger.place_hold(
             session, principal.account_id, job.id, cost_cents, expiry_days=runtime.settings.credit_expiry_days
         )
@@ -134,27 +172,35 @@ def _fail_job(runtime: Runtime, job_id: str, reason: str) -> None:
             jobs.fail_job(session, job, reason)
 
 
+def _decode(runtime: Runtime, upload: Upload, options: TranscriptionOptions) -> DecodedAudio:
+    """Everything refused on sight of the audio, before any hold."""
+    settings = runtime.settings
+    runtime.models.transcriber().check_language(options.language)
+    decoded = audio.decode(_read_limited(upload, settings.max_upload_bytes), max_seconds=settings.max_audio_seconds)
+    pipeline.check_channels(decoded, options.channels)
+    return decoded
+
+
 def process(
     runtime: Runtime,
     principal: Principal,
     upload: Upload,
     options: TranscriptionOptions,
     timings: StageTimings | None = None,
+    meta: dict[str, Any] | None = None,
 ) -> Completed:
     """Decode, hold, run, settle. Blocking: call from a worker thread."""
     settings = runtime.settings
     timings = timings or StageTimings()
-    runtime.models.transcriber().check_language(options.language)
 
     started = time.perf_counter()
-    decoded = audio.decode(_read_limited(upload, settings.max_upload_bytes), max_seconds=settings.max_audio_seconds)
-    # Chosen before the hold, so a bad channel mode is refused without a charge.
+    decoded = _decode(runtime, upload, options)
     diarizer = pipeline.choose_diarizer(runtime.models, decoded, options.channels)
     timings.record("decode", started)
 
     duration = round(decoded.duration, 3)
     cost = pricing.transcription_cost_cents(duration, settings.price_per_hour_cents)
-    job_id, hold_id = _start_job(runtime, principal, cost)
+    job_id, hold_id = _start_job(runtime, principal, cost, meta)
     runtime.active_jobs.add(job_id)
     try:
         if settings.keep_uploads_dir is not None:
@@ -162,7 +208,8 @@ def process(
             upload.file.seek(0)
             with (settings.keep_uploads_dir / f"{job_id}.audio").open("wb") as kept:
                 shutil.copyfileobj(upload.file, kept)
-        output = pipeline.run(runtime.models, decoded, options, timings, diarizer)
+        progress = job_runner.JobProgress(runtime, job_id)
+        output = pipeline.run(runtime.models, decoded, options, timings, diarizer, progress)
         _finish_job(runtime, job_id, hold_id, cost, output, duration)
     except BaseException as exc:
         reason = exc.message if isinstance(exc, ApiError) else "Processing failed: an internal error occurred."
@@ -174,10 +221,70 @@ def process(
     return Completed(job_id=job_id, duration_seconds=duration, cost_cents=cost, result=output.result)
 
 
-async def transcribe(runtime: Runtime, principal: Principal, request: TranscribeRequest) -> Completed:
+def submit(
+    runtime: Runtime,
+    principal: Principal,
+    upload: Upload,
+    options: TranscriptionOptions,
+    meta: dict[str, Any] | None,
+    callback_url: str | None,
+) -> Queued:
+    """Check, hold and queue an async job. Blocking: call from a worker thread."""
+    settings = runtime.settings
+    if callback_url is not None:
+        webhooks.resolve_callback(callback_url, allow_private=settings.webhook_allow_private)
+    decoded = _decode(runtime, upload, options)
+    duration = round(decoded.duration, 3)
+    cost = pricing.transcription_cost_cents(duration, settings.price_per_hour_cents)
+    del decoded
+
+    job_id = new_id()
+    audio_file = audio_store.save(settings, job_id, upload.file)
+    try:
+        with runtime.db.transaction() as session:
+            jobs.create_job(
+                session,
+                principal.account_id,
+                type=JOB_TYPE,
+                model=runtime.models.transcriber().name,
+                job_id=job_id,
+                meta=meta,
+                is_async=True,
+                audio_file=audio_file,
+                options=job_runner.options_to_json(options),
+                callback_url=callback_url,
+                duration_seconds=duration,
+            )
+            ledger.place_hold(session, principal.account_id, job_id, cost, expiry_days=settings.credit_expiry_days)
+    except BaseException:
+        audio_store.delete(settings, audio_file)
+        raise
+    try:
+        runtime.queue.enqueue_job(job_id)
+    except QueueUnavailable as exc:
+        logger.error("job %s: could not be queued: %s", job_id, exc)
+        with runtime.db.transaction() as session:
+            job = jobs.lock_job(session, job_id)
+            assert job is not None
+            jobs.fail_job(session, job, "The job queue was unavailable; nothing was charged.")
+            job.webhook_status = None  # the client has its answer (503) already
+        audio_store.delete(settings, audio_file)
+        raise ServiceUnavailable(
+            "The job queue is unavailable right now; nothing was charged. Please retry shortly.",
+            headers={"Retry-After": "5"},
+        ) from exc
+    logger.info("job %s: queued (%.1f s of audio)", job_id, duration)
+    return Queued(job_id=job_id, duration_seconds=duration, cost_cents=cost, metadata=meta)
+
+
+async def transcribe(runtime: Runtime, principal: Principal, request: TranscribeRequest) -> Completed | Queued:
     upload, options = validate(request, runtime.settings)
+    meta = parse_metadata(request.metadata)
+    callback_url = (request.callback_url or "").strip() or None
+    if request.is_async:
+        return await run_in_threadpool(submit, runtime, principal, upload, options, meta, callback_url)
     async with runtime.transcription_slots:
-        work = asyncio.ensure_future(run_in_threadpool(process, runtime, principal, upload, options))
+        work = asyncio.ensure_future(run_in_threadpool(process, runtime, principal, upload, options, None, meta))
         try:
             return await asyncio.shield(work)
         except asyncio.CancelledError:
