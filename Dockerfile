@@ -6,6 +6,7 @@ ENV PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     VOXPARSE_DATABASE_URL=sqlite:////data/voxparse.db \
     VOXPARSE_NUMBA_CACHE_DIR=/data/numba-cache \
+    VOXPARSE_AUDIO_STORE_DIR=/data/audio \
     NUMBA_CACHE_DIR=/data/numba-cache
 
 # The diarizer needs PyTorch. Override TORCH_SPEC (and pip's index through PIP_EXTRA_INDEX_URL)
@@ -30,4 +31,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
 
 # uvicorn stops on SIGTERM after letting requests in flight finish (VOXPARSE_SHUTDOWN_GRACE_SECONDS).
 # Behind a proxy, set VOXPARSE_TRUSTED_PROXIES='["<proxy address>"]' and VOXPARSE_ROOT_PATH.
+# The same image runs workers: `docker run ... voxparse worker --concurrency 2`, with
+# VOXPARSE_BROKER_URL, VOXPARSE_DATABASE_URL and the shared audio volume at VOXPARSE_AUDIO_STORE_DIR.
 CMD ["voxparse", "serve", "--host", "0.0.0.0", "--port", "8000", "--no-dev-key"]

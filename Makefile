@@ -23,12 +23,12 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed-run
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-# espeak-ng and sox synthesize the test calls.
+# espeak-ng and sox synthesize the test calls; chromium runs the console's browser tests.
 system-deps:
-	@if ! command -v espeak-ng >/dev/null || ! command -v sox >/dev/null; then \
-		echo "installing espeak-ng and sox"; \
+	@if ! command -v espeak-ng >/dev/null || ! command -v sox >/dev/null || ! command -v chromium >/dev/null; then \
+		echo "installing espeak-ng, sox and chromium"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq espeak-ng sox libsox-fmt-all >/dev/null; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq espeak-ng sox libsox-fmt-all chromium >/dev/null; \
 	fi
 
 run: $(VENV)/.installed-run

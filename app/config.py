@@ -179,9 +179,9 @@ class Settings(BaseSettings):
     stripe_webhook_secret: SecretStr | None = None
     stripe_api_base: str | None = None
     """Point the Stripe library elsewhere (stripe-mock, tests)."""
-    checkout_success_url: str = "http://127.0.0.1:8000/console/balance?topup=success"
+    checkout_success_url: str = "http://127.0.0.1:8000/console#/balance?topup=success"
     """Where Stripe Checkout sends the customer after paying, unless the request names a URL."""
-    checkout_cancel_url: str = "http://127.0.0.1:8000/console/balance?topup=cancelled"
+    checkout_cancel_url: str = "http://127.0.0.1:8000/console#/balance?topup=cancelled"
 
     @cached_property
     def is_sqlite(self) -> bool:

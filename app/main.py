@@ -18,7 +18,7 @@ from app.body_limit import BodyLimitMiddleware
 from app.config import Settings, get_settings
 from app.errors import install_error_handlers
 from app.logs import configure_logging
-from app.routers import apex, balance, billing, health, jobs, pricing, transcribe, webhook_secret
+from app.routers import apex, balance, billing, console, health, jobs, pricing, transcribe, webhook_secret
 from app.runtime import Runtime
 from app.services import job_runner
 from app.services import jobs as job_service
@@ -92,9 +92,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         generate_unique_id_function=_operation_id,
     )
     install_error_handlers(app)
-    routers = (health, pricing, billing, balance, jobs, transcribe, webhook_secret, apex)
+    routers = (health, pricing, billing, balance, jobs, transcribe, webhook_secret, apex, console)
     for module in routers:
         app.include_router(module.router)
+    app.mount(console.STATIC_PATH, console.static_files, name="console-static")
 
     if settings.cors_origins:
         app.add_middleware(

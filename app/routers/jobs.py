@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from app.deps import CurrentPrincipal, RuntimeDep
 from app.errors import error_responses
 from app.schemas import JobDetailOut, JobsPageOut, job_out
-from app.services import job_runner, jobs
+from app.services import job_runner, jobs, result_formats
+from app.services.result_formats import ResultFormat
 
 # Keeps every value a 64-bit integer in SQL.
 MAX_OFFSET = 1_000_000_000
@@ -42,8 +43,31 @@ def cancel_job(job_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) ->
     return job_runner.cancel(runtime, principal.account_id, job_id)
 
 
-@router.get("/{job_id}/result", responses=error_responses(404))
-def get_job_result(job_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> dict[str, Any]:
+@router.get(
+    "/{job_id}/result",
+    responses={
+        200: {
+            "description": "The result as JSON, or as subtitles or text with `format`.",
+            "content": {"application/json": {}, "application/x-subrip": {}, "text/vtt": {}, "text/plain": {}},
+        },
+        **error_responses(400, 404),
+    },
+)
+def get_job_result(
+    job_id: str,
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    format: Annotated[
+        ResultFormat, Query(description="`json` (default), `srt` or `vtt` subtitles, or `txt`.")
+    ] = "json",
+) -> Any:
     """The stored result of a completed job."""
     with runtime.db.transaction(read_only=True) as session:
-        return jobs.get_result(session, principal.account_id, job_id)
+        result = jobs.get_result(session, principal.account_id, job_id)
+    if format == "json":
+        return result
+    return Response(
+        result_formats.render(result, format),
+        media_type=result_formats.MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="{job_id}.{format}"'},
+    )

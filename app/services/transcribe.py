@@ -23,7 +23,7 @@ from app.config import Settings
 from app.errors import ApiError, BadRequest, PayloadTooLarge, ServiceUnavailable
 from app.models import Job, new_id
 from app.runtime import Runtime
-from app.services import audio, audio_store, job_runner, jobs, ledger, pipeline, pricing, webhooks
+from app.services import audio, audio_store, job_runner, jobs, ledger, pipeline, pricing, redaction, webhooks
 from app.services.accounts import Principal
 from app.services.audio import DecodedAudio
 from app.services.job_queue import QueueUnavailable
@@ -88,7 +88,8 @@ def parse_metadata(raw: str | None) -> dict[str, Any] | None:
         raise BadRequest("'metadata' must be a JSON object.") from exc
     if not isinstance(value, dict):
         raise BadRequest("'metadata' must be a JSON object.")
-    return value
+    # Stored and sent on: a card number pasted into it is masked like one spoken in the call.
+    return redaction.redact_result(value, redact_pii=False)
 
 
 def validate(request: TranscribeRequest, settings: Settings) -> tuple[Upload, TranscriptionOptions]:
@@ -251,7 +252,8 @@ def submit(
                 meta=meta,
                 is_async=True,
                 audio_file=audio_file,
-                options=job_runner.options_to_json(options),
+                # Stored, so masked like everything stored: instructions may quote a card number.
+                options=redaction.redact_result(job_runner.options_to_json(options), redact_pii=False),
                 callback_url=callback_url,
                 duration_seconds=duration,
             )

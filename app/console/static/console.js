@@ -1,0 +1,706 @@
+// The VoxParse console: a small single-page app over the public API.
+// The API key lives in sessionStorage and travels only in the X-API-Key header, never in a URL.
+// Every value from the API is put on the page as text (textContent), never as HTML.
+
+const API_BASE = document.body.dataset.apiBase || "";
+const KEY_STORAGE = "voxparse.apiKey";
+const JOBS_PER_PAGE = 10;
+const POLL_MS = 700;
+const STAGE_LABELS = {
+  queued: "Queued",
+  decoding: "Decoding the audio",
+  transcribing: "Transcribing",
+  diarizing: "Telling the speakers apart",
+  analyzing: "Analysing the call",
+  done: "Done",
+};
+
+const main = document.getElementById("main");
+const nav = document.getElementById("nav");
+const toast = document.getElementById("toast");
+// Audio uploaded from this browser in this session, by job id (object URLs; nothing is stored).
+const localAudio = new Map();
+let pollTimer = null;
+let viewToken = 0;
+
+// --- small helpers ---------------------------------------------------------------------------
+
+function h(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(props)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name.startsWith("on")) el.addEventListener(name.slice(2), value);
+    else if (name === "dataset") Object.assign(el.dataset, value);
+    else if (value === true) el.setAttribute(name, "");
+    else el.setAttribute(name, String(value));
+  }
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+function getKey() {
+  return sessionStorage.getItem(KEY_STORAGE);
+}
+
+function clock(seconds) {
+  const total = Math.max(0, Math.floor(seconds || 0));
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const secs = String(total % 60).padStart(2, "0");
+  return hours ? `${hours}:${String(minutes).padStart(2, "0")}:${secs}` : `${minutes}:${secs}`;
+}
+
+function dollars(cents) {
+  if (cents === null || cents === undefined) return "—";
+  const sign = cents < 0 ? "-" : "";
+  return `${sign}$${(Math.abs(cents) / 100).toFixed(2)}`;
+}
+
+function say(message) {
+  toast.textContent = message;
+  toast.classList.add("shown");
+  clearTimeout(say.timer);
+  say.timer = setTimeout(() => toast.classList.remove("shown"), 5000);
+}
+
+class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+async function errorMessage(response) {
+  try {
+    return (await response.json()).error.message;
+  } catch {
+    return `${response.status} ${response.statusText}`;
+  }
+}
+
+async function api(path, { method = "GET", json, raw = false, key = getKey() } = {}) {
+  const headers = { "X-API-Key": key || "" };
+  let body;
+  if (json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(json);
+  }
+  const response = await fetch(API_BASE + path, { method, headers, body });
+  if (!response.ok) {
+    const error = new ApiError(response.status, await errorMessage(response));
+    if (response.status === 401 && key === getKey()) signOut("Your key was not accepted. Please sign in again.");
+    throw error;
+  }
+  return raw ? response : response.json();
+}
+
+function stopPolling() {
+  clearTimeout(pollTimer);
+  pollTimer = null;
+}
+
+function show(...children) {
+  main.replaceChildren(...children);
+}
+
+function failure(error) {
+  return h("p", { class: "error", role: "alert" }, error.message || String(error));
+}
+
+// --- sign in / out -----------------------------------------------------------------------------
+
+function signOut(message) {
+  sessionStorage.removeItem(KEY_STORAGE);
+  for (const url of localAudio.values()) URL.revokeObjectURL(url);
+  localAudio.clear();
+  if (message) say(message);
+  if (location.hash !== "#/upload") location.hash = "#/upload";
+  else route();
+}
+
+function viewSignIn() {
+  nav.hidden = true;
+  const input = h("input", {
+    id: "api-key",
+    type: "password",
+    autocomplete: "off",
+    spellcheck: "false",
+    required: true,
+    placeholder: "vxp_live_…",
+  });
+  const status = h("p", { class: "error", role: "alert" });
+  const form = h(
+    "form",
+    { class: "card narrow", id: "sign-in" },
+    h("h1", {}, "Sign in"),
+    h("p", {}, "Paste your API key. It stays in this browser tab and is forgotten when you sign out or close it."),
+    h("label", { for: "api-key" }, "API key"),
+    input,
+    h("button", { type: "submit", class: "primary" }, "Sign in"),
+    status,
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const key = input.value.trim();
+    status.textContent = "";
+    try {
+      await api("/v1/balance", { key });
+      sessionStorage.setItem(KEY_STORAGE, key);
+      route();
+    } catch (error) {
+      status.textContent = error.status === 401 ? "That key was not accepted." : error.message;
+    }
+  });
+  show(form);
+  input.focus();
+}
+
+// --- upload --------------------------------------------------------------------------------------
+
+function sendUpload(file, fields, onProgress) {
+  return new Promise((resolve, reject) => {
+    const form = new FormData();
+    form.append("file", file, file.name);
+    form.append("async", "true");
+    for (const [name, value] of Object.entries(fields)) if (value) form.append(name, value);
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", `${API_BASE}/v1/transcribe`);
+    xhr.setRequestHeader("X-API-Key", getKey() || "");
+    xhr.upload.addEventListener("progress", (e) => e.lengthComputable && onProgress((100 * e.loaded) / e.total));
+    xhr.addEventListener("load", () => {
+      let body = null;
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        /* not JSON */
+      }
+      if (xhr.status === 202 && body) resolve(body);
+      else reject(new ApiError(xhr.status, body?.error?.message || `Upload failed (${xhr.status}).`));
+    });
+    xhr.addEventListener("error", () => reject(new ApiError(0, "The upload failed: the server could not be reached.")));
+    xhr.send(form);
+  });
+}
+
+function viewUpload() {
+  let file = null;
+  const fileInput = h("input", {
+    type: "file",
+    id: "file",
+    class: "visually-hidden",
+    accept: "audio/*,.mp3,.wav,.m4a,.flac,.ogg,.webm",
+    tabindex: "-1",
+  });
+  const chosen = h("span", { id: "chosen" }, "No file chosen");
+  const drop = h(
+    "div",
+    { class: "drop", id: "drop", role: "button", tabindex: "0", "aria-describedby": "chosen" },
+    h("strong", {}, "Drop a call recording here"),
+    h("span", {}, "or press to choose a file (mp3, wav, m4a, flac, ogg, webm; up to 25 MB)"),
+  );
+  const language = h("input", { id: "language", maxlength: "2", placeholder: "auto", autocomplete: "off" });
+  const instructions = h("textarea", { id: "instructions", maxlength: "2000", rows: "3" });
+  const submit = h("button", { type: "submit", class: "primary", disabled: true }, "Upload and analyse");
+  const uploadBar = h("progress", { id: "upload-progress", max: "100", value: "0", "aria-label": "Upload" });
+  const stageBar = h("progress", { id: "stage-progress", max: "100", "aria-label": "Processing" });
+  const stage = h("p", { id: "stage", "aria-live": "polite" });
+  const status = h("div", { id: "upload-status", hidden: true }, h("p", {}, "Uploading…"), uploadBar, stage, stageBar);
+  const errorBox = h("p", { class: "error", role: "alert" });
+
+  const choose = (picked) => {
+    if (!picked) return;
+    file = picked;
+    chosen.textContent = `${picked.name} (${(picked.size / 1e6).toFixed(1)} MB)`;
+    submit.disabled = false;
+  };
+  fileInput.addEventListener("change", () => choose(fileInput.files[0]));
+  drop.addEventListener("click", () => fileInput.click());
+  drop.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" || e.key === " ") {
+      e.preventDefault();
+      fileInput.click();
+    }
+  });
+  drop.addEventListener("dragover", (e) => {
+    e.preventDefault();
+    drop.classList.add("over");
+  });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (e) => {
+    e.preventDefault();
+    drop.classList.remove("over");
+    choose(e.dataTransfer.files[0]);
+  });
+
+  const form = h(
+    "form",
+    { class: "card", id: "upload-form" },
+    h("h1", {}, "Upload a call"),
+    drop,
+    h("p", { class: "muted" }, chosen),
+    fileInput,
+    h(
+      "div",
+      { class: "fields" },
+      h("div", {}, h("label", { for: "language" }, "Language (ISO code, optional)"), language),
+      h("div", { class: "wide" }, h("label", { for: "instructions" }, "Instructions for the analysis (optional)"), instructions),
+    ),
+    submit,
+    errorBox,
+    status,
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!file) return;
+    submit.disabled = true;
+    errorBox.textContent = "";
+    status.hidden = false;
+    const token = viewToken;
+    try {
+      const queued = await sendUpload(
+        file,
+        { language: language.value.trim(), instructions: instructions.value.trim() },
+        (percent) => (uploadBar.value = percent),
+      );
+      uploadBar.value = 100;
+      localAudio.set(queued.job_id, URL.createObjectURL(file));
+      await watchJob(queued.job_id, token, (job) => {
+        const { stage: name, percent } = job.progress || { stage: job.status };
+        stage.dataset.stage = name;
+        stage.textContent = STAGE_LABELS[name] || name;
+        if (percent !== null && percent !== undefined) stageBar.value = percent;
+        else stageBar.removeAttribute("value");
+      });
+      if (token === viewToken) location.hash = `#/calls/${queued.job_id}`;
+    } catch (error) {
+      if (token !== viewToken) return;
+      errorBox.textContent = error.message;
+      submit.disabled = false;
+    }
+  });
+  show(form);
+}
+
+// Polls a job until it ends; resolves when completed, rejects with its error when failed.
+function watchJob(jobId, token, onUpdate) {
+  return new Promise((resolve, reject) => {
+    const tick = async () => {
+      if (token !== viewToken) return;
+      try {
+        const job = await api(`/v1/jobs/${encodeURIComponent(jobId)}`);
+        if (token !== viewToken) return;
+        onUpdate(job);
+        if (job.status === "completed") return resolve(job);
+        if (job.status === "failed") return reject(new Error(job.error || "The job failed."));
+      } catch (error) {
+        if (error.status && error.status !== 429 && error.status < 500) return reject(error);
+      }
+      pollTimer = setTimeout(tick, POLL_MS);
+    };
+    tick();
+  });
+}
+
+// --- one call ------------------------------------------------------------------------------------
+
+async function download(jobId, format, button) {
+  button.disabled = true;
+  try {
+    const response = await api(`/v1/jobs/${encodeURIComponent(jobId)}/result?format=${format}`, { raw: true });
+    const blob = await response.blob();
+    const url = URL.createObjectURL(blob);
+    const link = h("a", { href: url, download: `${jobId}.${format}` });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  } catch (error) {
+    say(error.message);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function fieldList(pairs) {
+  const rows = pairs.filter(([, value]) => value !== null && value !== undefined && value !== "");
+  if (!rows.length) return h("p", { class: "muted" }, "Not mentioned in the call.");
+  return h("dl", {}, rows.map(([name, value]) => [h("dt", {}, name), h("dd", {}, String(value))]));
+}
+
+function bulletList(items, empty = "None.") {
+  if (!items || !items.length) return h("p", { class: "muted" }, empty);
+  return h("ul", {}, items.map((item) => h("li", {}, typeof item === "string" ? item : JSON.stringify(item))));
+}
+
+function card(title, id, ...body) {
+  return h("section", { class: "card analysis", id, "aria-labelledby": `${id}-title` }, h("h2", { id: `${id}-title` }, title), ...body);
+}
+
+function badge(text, kind = "") {
+  return text ? h("span", { class: `badge ${kind}` }, text.replaceAll("_", " ")) : null;
+}
+
+function analysisCards(analysis) {
+  const a = analysis || {};
+  const customer = a.customer || {};
+  const agent = a.agent || {};
+  const money = a.financial || {};
+  const compliance = a.compliance || {};
+  const sentiment = a.sentiment || {};
+  const cards = [
+    card(
+      "Summary",
+      "card-summary",
+      h("p", { class: "badges" }, badge(a.call_type, "type"), badge(a.call_outcome, "outcome")),
+      h("p", {}, a.call_summary || "No summary."),
+    ),
+    card(
+      "Customer",
+      "card-customer",
+      fieldList([
+        ["Name", customer.name],
+        ["Company", customer.company],
+        ["E-mail", customer.email],
+        ["Phone", customer.phone],
+      ]),
+    ),
+    card(
+      "Agent",
+      "card-agent",
+      fieldList([
+        ["Name", agent.name],
+        ["Department", agent.department],
+        ["Agent ID", agent.agent_id],
+      ]),
+    ),
+    card(
+      "Money",
+      "card-money",
+      fieldList([
+        ["Paid today", money.payment_today],
+        ["Recurring", money.recurring_amount],
+        ["Pending balance", money.pending_balance],
+        ["Payment method", money.payment_method],
+        ["Billing date", money.billing_date],
+        ["Credit issued", money.credit_issued],
+      ]),
+    ),
+    card(
+      "Compliance",
+      "card-compliance",
+      h(
+        "p",
+        {},
+        badge(compliance.recording_disclosure ? "recording disclosed" : "no recording disclosure", compliance.recording_disclosure ? "ok" : "warn"),
+      ),
+      h("h3", {}, "Sensitive data shared (masked)"),
+      bulletList(compliance.sensitive_data_shared),
+    ),
+    card(
+      "Sentiment",
+      "card-sentiment",
+      fieldList([
+        ["Customer", sentiment.customer_sentiment && sentiment.customer_sentiment.replaceAll("_", " ")],
+        ["Agent performance", sentiment.agent_performance && sentiment.agent_performance.replaceAll("_", " ")],
+      ]),
+    ),
+    card("Issues", "card-issues", bulletList(a.key_issues)),
+    card("Action items", "card-actions", bulletList(a.action_items)),
+    card("Agreements", "card-agreements", bulletList(a.agreements)),
+  ];
+  if (a.custom && Object.keys(a.custom).length) {
+    cards.push(card("Your instructions", "card-custom", fieldList(Object.entries(a.custom).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]))));
+  }
+  const notes = [`Analysis: ${a.engine || "rules"}`].concat(a.warnings || []);
+  cards.push(h("p", { class: "muted small" }, notes.join(" · ")));
+  return cards;
+}
+
+function transcriptView(result, player) {
+  const roles = result.roles || {};
+  const segments = result.segments || [];
+  const buttons = segments.map((segment, index) => {
+    const who = roles[segment.speaker] || segment.speaker || "Speaker";
+    const role = who.toLowerCase() === "agent" ? "agent" : who.toLowerCase() === "customer" ? "customer" : "other";
+    const button = h(
+      "button",
+      {
+        type: "button",
+        class: `turn ${role}`,
+        dataset: { start: segment.start, end: segment.end, index },
+        title: player ? "Play from here" : "Audio is available for calls uploaded from this browser tab",
+      },
+      h("span", { class: "who" }, who),
+      h("time", {}, clock(segment.start)),
+      h("span", { class: "text" }, segment.text),
+    );
+    button.addEventListener("click", () => {
+      if (!player) return;
+      player.currentTime = Number(segment.start);
+      player.play().catch(() => {});
+    });
+    return button;
+  });
+  if (player) {
+    let current = null;
+    player.addEventListener("timeupdate", () => {
+      const t = player.currentTime;
+      let found = null;
+      for (const button of buttons) if (Number(button.dataset.start) <= t + 0.05) found = button;
+      if (found === current) return;
+      current?.classList.remove("current");
+      current?.removeAttribute("aria-current");
+      current = found;
+      if (current) {
+        current.classList.add("current");
+        current.setAttribute("aria-current", "true");
+      }
+    });
+  }
+  return h("ol", { class: "transcript", id: "transcript" }, buttons.map((b) => h("li", {}, b)));
+}
+
+async function viewCall(jobId) {
+  const token = viewToken;
+  show(h("p", { class: "muted" }, "Loading…"));
+  let job;
+  try {
+    job = await api(`/v1/jobs/${encodeURIComponent(jobId)}`);
+  } catch (error) {
+    return show(h("h1", {}, "Call"), failure(error));
+  }
+  if (token !== viewToken) return;
+  if (job.status !== "completed") {
+    const stage = h("p", { id: "stage", "aria-live": "polite" }, job.status);
+    show(h("h1", {}, "Call"), stage, job.error ? failure(new Error(job.error)) : null);
+    if (job.status === "failed") return;
+    watchJob(jobId, token, (j) => {
+      const name = (j.progress && j.progress.stage) || j.status;
+      stage.dataset.stage = name;
+      stage.textContent = STAGE_LABELS[name] || name;
+    }).then(
+      () => token === viewToken && viewCall(jobId),
+      (error) => token === viewToken && show(h("h1", {}, "Call"), failure(error)),
+    );
+    return;
+  }
+  let result;
+  try {
+    result = await api(`/v1/jobs/${encodeURIComponent(jobId)}/result`);
+  } catch (error) {
+    return show(h("h1", {}, "Call"), failure(error));
+  }
+  if (token !== viewToken) return;
+
+  const audioUrl = localAudio.get(jobId);
+  const player = audioUrl ? h("audio", { id: "player", controls: true, preload: "auto", src: audioUrl }) : null;
+  const downloads = ["json", "srt", "vtt"].map((format) => {
+    const button = h("button", { type: "button", id: `download-${format}`, class: "secondary" }, `Download ${format.toUpperCase()}`);
+    button.addEventListener("click", () => download(jobId, format, button));
+    return button;
+  });
+  const analysis = result.ai_analysis || {};
+  show(
+    h(
+      "div",
+      { class: "call-head" },
+      h("h1", {}, analysis.call_type ? `Call: ${analysis.call_type.replaceAll("_", " ")}` : "Call"),
+      h(
+        "dl",
+        { class: "meta" },
+        h("dt", {}, "Duration"),
+        h("dd", {}, clock(job.duration_seconds)),
+        h("dt", {}, "Cost"),
+        h("dd", { id: "call-cost" }, dollars(job.cost_cents)),
+        h("dt", {}, "Created"),
+        h("dd", {}, `${job.created_at} UTC`),
+        job.metadata ? [h("dt", {}, "Metadata"), h("dd", {}, JSON.stringify(job.metadata))] : null,
+      ),
+      h("div", { class: "downloads" }, downloads),
+    ),
+    player
+      ? h("div", { class: "player" }, player)
+      : h("p", { class: "muted" }, "The audio player appears for calls uploaded from this browser tab."),
+    h(
+      "div",
+      { class: "call-body" },
+      h("section", { class: "card", "aria-labelledby": "transcript-title" }, h("h2", { id: "transcript-title" }, "Transcript"), transcriptView(result, player)),
+      h("div", { class: "cards" }, analysisCards(analysis)),
+    ),
+  );
+}
+
+// --- jobs ----------------------------------------------------------------------------------------
+
+async function viewJobs(pageText) {
+  const token = viewToken;
+  const page = Math.max(1, Number(pageText || 1));
+  show(h("h1", {}, "Jobs"), h("p", { class: "muted" }, "Loading…"));
+  let jobs;
+  try {
+    const offset = (page - 1) * JOBS_PER_PAGE;
+    jobs = (await api(`/v1/jobs?limit=${JOBS_PER_PAGE + 1}&offset=${offset}`)).jobs;
+  } catch (error) {
+    return show(h("h1", {}, "Jobs"), failure(error));
+  }
+  if (token !== viewToken) return;
+  const more = jobs.length > JOBS_PER_PAGE;
+  const rows = jobs.slice(0, JOBS_PER_PAGE).map((job) =>
+    h(
+      "tr",
+      {},
+      h("td", {}, h("a", { href: `#/calls/${job.id}` }, job.created_at)),
+      h("td", {}, badge(job.status, job.status)),
+      h("td", {}, job.type),
+      h("td", { class: "num" }, job.duration_seconds === null ? "—" : clock(job.duration_seconds)),
+      h("td", { class: "num" }, dollars(job.cost_cents)),
+    ),
+  );
+  show(
+    h("h1", {}, "Jobs"),
+    rows.length
+      ? h(
+          "div",
+          { class: "table-wrap" },
+          h(
+            "table",
+            { id: "jobs" },
+            h("caption", { class: "visually-hidden" }, `Jobs, page ${page}`),
+            h(
+              "thead",
+              {},
+              h(
+                "tr",
+                {},
+                ["Created (UTC)", "Status", "Type", "Duration", "Cost"].map((t, i) => h("th", { scope: "col", class: i > 2 ? "num" : null }, t)),
+              ),
+            ),
+            h("tbody", {}, rows),
+          ),
+        )
+      : h("p", { class: "muted" }, page > 1 ? "No more jobs." : "No jobs yet: upload a call."),
+    h(
+      "nav",
+      { class: "pager", "aria-label": "Pages" },
+      page > 1 ? h("a", { href: `#/jobs/${page - 1}`, id: "prev-page", class: "button secondary" }, "← Newer") : null,
+      h("span", { id: "page-number" }, `Page ${page}`),
+      more ? h("a", { href: `#/jobs/${page + 1}`, id: "next-page", class: "button secondary" }, "Older →") : null,
+    ),
+  );
+}
+
+// --- balance -------------------------------------------------------------------------------------
+
+async function startCheckout(amountCents, button, status) {
+  button.disabled = true;
+  status.textContent = "";
+  const here = `${location.origin}${location.pathname}`;
+  try {
+    const session = await api("/billing/checkout", {
+      method: "POST",
+      json: {
+        amount_cents: amountCents,
+        success_url: `${here}#/balance?topup=success`,
+        cancel_url: `${here}#/balance?topup=cancelled`,
+      },
+    });
+    location.assign(session.checkout_url);
+  } catch (error) {
+    status.textContent = error.status === 503 ? "Top-ups are not configured on this server." : error.message;
+    button.disabled = false;
+  }
+}
+
+async function viewBalance() {
+  const token = viewToken;
+  show(h("h1", {}, "Balance"), h("p", { class: "muted" }, "Loading…"));
+  let balance, products;
+  try {
+    [balance, products] = await Promise.all([api("/v1/balance"), api("/billing/products")]);
+  } catch (error) {
+    return show(h("h1", {}, "Balance"), failure(error));
+  }
+  if (token !== viewToken) return;
+  const outcome = new URLSearchParams(location.hash.split("?")[1] || "").get("topup");
+  const status = h("p", { class: "error", role: "alert", id: "topup-status" });
+  show(
+    h("h1", {}, "Balance"),
+    outcome === "success" ? h("p", { class: "notice" }, "Payment received. The credit appears as soon as Stripe confirms it.") : null,
+    outcome === "cancelled" ? h("p", { class: "notice" }, "The top-up was cancelled; nothing was charged.") : null,
+    h(
+      "section",
+      { class: "card" },
+      h("p", { class: "balance", id: "balance" }, `$${balance.balance_dollars}`),
+      balance.expired ? h("p", {}, badge("credits expired: top up to continue", "warn")) : null,
+    ),
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "topups-title" },
+      h("h2", { id: "topups-title" }, "Recent top-ups"),
+      balance.recent_topups.length
+        ? h(
+            "table",
+            { id: "topups" },
+            h("thead", {}, h("tr", {}, ["Date (UTC)", "Paid", "Bonus"].map((t) => h("th", { scope: "col" }, t)))),
+            h("tbody", {}, balance.recent_topups.map((t) => h("tr", {}, h("td", {}, t.created_at), h("td", { class: "num" }, dollars(t.amount_cents)), h("td", { class: "num" }, dollars(t.bonus_cents))))),
+          )
+        : h("p", { class: "muted" }, "No top-ups yet."),
+    ),
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "products-title" },
+      h("h2", { id: "products-title" }, "Top up"),
+      h(
+        "ul",
+        { class: "products", id: "products" },
+        products.products.map((p) => {
+          const button = h("button", { type: "button", class: "primary" }, `Top up $${p.amount_dollars}`);
+          button.addEventListener("click", () => startCheckout(p.amount_cents, button, status));
+          return h(
+            "li",
+            {},
+            h("strong", {}, `$${p.amount_dollars}`),
+            h("span", {}, p.bonus_cents ? `+${dollars(p.bonus_cents)} bonus: $${p.total_credit_dollars} of credit` : `$${p.total_credit_dollars} of credit`),
+            button,
+          );
+        }),
+      ),
+      status,
+      h("p", { class: "muted small" }, products.note),
+    ),
+  );
+}
+
+// --- routing -------------------------------------------------------------------------------------
+
+const ROUTES = [
+  [/^#\/upload$/, viewUpload, "upload"],
+  [/^#\/jobs(?:\/(\d+))?$/, viewJobs, "jobs"],
+  [/^#\/calls\/([\w-]+)$/, viewCall, "jobs"],
+  [/^#\/balance(?:\?.*)?$/, viewBalance, "balance"],
+];
+
+function route() {
+  viewToken += 1;
+  stopPolling();
+  if (!getKey()) return viewSignIn();
+  nav.hidden = false;
+  for (const [pattern, view, section] of ROUTES) {
+    const match = location.hash.match(pattern);
+    if (!match) continue;
+    for (const link of nav.querySelectorAll("a")) {
+      if (link.dataset.route === section) link.setAttribute("aria-current", "page");
+      else link.removeAttribute("aria-current");
+    }
+    view(...match.slice(1));
+    return;
+  }
+  location.replace("#/upload");
+}
+
+document.getElementById("sign-out").addEventListener("click", () => signOut("Signed out."));
+window.addEventListener("hashchange", route);
+route();

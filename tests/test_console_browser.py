@@ -1,0 +1,233 @@
+"""The console in a real headless browser (Debian's chromium driven by Playwright) against a live
+server: sign in, upload a synthesized card-payment call, watch its stages, read it, play from a
+turn, download subtitles, page through jobs, see the balance. Screenshots of the main pages go to
+data/screenshots/."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from app.db import migrate
+from app.runtime import Runtime
+from app.services import jobs
+from tests.calls import CALLS
+from tests.factories import Customer, make_account, settings_for
+from tests.live import ROOT, LiveServer, live_server
+from tests.synth import SynthCall, synthesize_call
+
+pytestmark = pytest.mark.slow
+
+SCREENSHOTS = ROOT / "data" / "screenshots"
+CREDIT = 1000
+SEEDED_JOBS = 12
+CARD_CALL = next(c for c in CALLS if c.name == "card_payment")
+# What Chromium needs here: no sandbox as root, and no background calls to Google's hosts.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = shutil.which("chromium")
+    assert executable, "chromium is missing: `make test` installs it (apt-get install chromium)"
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    folder = tmp_path_factory.mktemp("console")
+    url = f"sqlite:///{folder / 'console.db'}"
+    migrate(url)
+    env = {"VOXPARSE_AUDIO_STORE_DIR": str(folder / "audio"), "VOXPARSE_PRELOAD_MODELS": "false"}
+    with live_server(url, folder / "server.log", env=env) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def customer(server: LiveServer) -> Customer:
+    url = server_database(server)
+    runtime = Runtime.create(settings_for(url))
+    try:
+        created = make_account(runtime, credit_cents=CREDIT)
+        # Older finished jobs, so that the jobs table has a second page.
+        with runtime.db.transaction() as session:
+            for n in range(SEEDED_JOBS):
+                job = jobs.create_job(session, created.account_id, type="transcribe", model="tiny.en")
+                jobs.mark_processing(session, job, runtime.runner)
+                jobs.complete_job(session, job, duration_seconds=30.0 + n, cost_cents=0, result={"segments": []})
+        return created
+    finally:
+        runtime.close()
+
+
+def server_database(server: LiveServer) -> str:
+    return f"sqlite:///{server.log_path.parent / 'console.db'}"
+
+
+@pytest.fixture(scope="module")
+def card_call(call_dir: Path) -> SynthCall:
+    return synthesize_call(CARD_CALL.turns, call_dir / "console-card-payment.wav")
+
+
+def shoot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page: Page, server: LiveServer, customer: Customer) -> None:
+    page.goto(f"{server.base_url}/")
+    expect(page).to_have_url(f"{server.base_url}/console")
+    page.fill("#api-key", customer.key)
+    page.click("#sign-in button[type=submit]")
+    expect(page.locator("#upload-form")).to_be_visible()
+
+
+def assert_no_card_number(text: str) -> None:
+    for secret in CARD_CALL.secrets:
+        assert secret not in text.replace(" ", "").replace("-", "")
+
+
+STAGE_RECORDER = """() => {
+  window.__stages = [];
+  new MutationObserver(() => {
+    const el = document.querySelector('#stage');
+    const stage = el && el.dataset.stage;
+    if (stage && window.__stages[window.__stages.length - 1] !== stage) window.__stages.push(stage);
+  }).observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
+}"""
+
+
+def test_the_console_end_to_end(browser: Browser, server: LiveServer, customer: Customer, card_call: SynthCall) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+
+    page.goto(f"{server.base_url}/")
+    expect(page.locator("#sign-in")).to_be_visible()
+    shoot(page, "sign-in")
+    page.fill("#api-key", "vxp_live_not-a-real-key")
+    page.click("#sign-in button[type=submit]")
+    expect(page.locator("#sign-in .error")).to_have_text("That key was not accepted.")
+    sign_in(page, server, customer)
+
+    # Keyboard: the drop zone is reachable and opens the file picker with Enter.
+    page.focus("#drop")
+    with page.expect_file_chooser():
+        page.keyboard.press("Enter")
+
+    page.set_input_files("#file", str(card_call.path))
+    expect(page.locator("#chosen")).to_contain_text(card_call.path.name)
+    page.evaluate(STAGE_RECORDER)
+    page.click("#upload-form button[type=submit]")
+    expect(page.locator("#stage")).not_to_be_empty(timeout=30_000)
+    shoot(page, "upload-processing")
+    page.wait_for_url("**/console#/calls/*", timeout=240_000)
+    stages: list[str] = page.evaluate("window.__stages")
+    assert len(stages) >= 2, stages
+    assert set(stages) <= {"queued", "decoding", "transcribing", "diarizing", "analyzing", "done"}
+    assert stages[-1] == "done"
+    job_id = page.url.rsplit("/", 1)[1]
+
+    # The call: both speakers, the analysis cards, the masked card.
+    expect(page.locator("#transcript")).to_be_visible()
+    assert page.locator(".turn.agent").count() >= 2
+    assert page.locator(".turn.customer").count() >= 2
+    for card in ("summary", "customer", "agent", "money", "compliance", "sentiment", "issues", "actions", "agreements"):
+        expect(page.locator(f"#card-{card}")).to_be_visible()
+    expect(page.locator("#card-compliance")).to_contain_text("4532 **** **** 6311")
+    expect(page.locator("#card-customer")).to_contain_text("James Rivera")
+    body_text = page.inner_text("body")
+    assert_no_card_number(body_text)
+    assert_no_card_number(page.content())
+    shoot(page, "call")
+
+    # Clicking a turn seeks the audio there, and that turn is highlighted.
+    turn = page.locator(".turn").nth(3)
+    start = float(turn.get_attribute("data-start") or "nan")
+    turn.click()
+    page.wait_for_function(
+        "start => Math.abs(document.querySelector('#player').currentTime - start) < 1.0", arg=start, timeout=10_000
+    )
+    page.wait_for_function("() => document.querySelector('.turn.current') !== null", timeout=10_000)
+    assert float(page.locator(".turn.current").get_attribute("data-start") or "nan") <= start + 1.0
+
+    # Subtitles and JSON, downloaded with the key in a header (never in a URL).
+    with page.expect_download() as srt_download:
+        page.click("#download-srt")
+    srt = Path(srt_download.value.path()).read_text()
+    assert srt.startswith("1\n00:00:")
+    assert " --> " in srt
+    assert "Agent: " in srt
+    assert "Customer: " in srt
+    assert "4532 **** **** 6311" in srt
+    assert_no_card_number(srt)
+    with page.expect_download() as json_download:
+        page.click("#download-json")
+    result: dict[str, Any] = json.loads(Path(json_download.value.path()).read_text())
+    assert result["ai_analysis"]["customer"]["name"] == "James Rivera"
+    assert_no_card_number(json.dumps(result))
+
+    # Jobs: newest first, paged.
+    page.click("nav >> text=Jobs")
+    expect(page.locator("#jobs tbody tr")).to_have_count(10)
+    expect(page.locator("#jobs tbody tr").first).to_contain_text("completed")
+    shoot(page, "jobs")
+    page.click("#next-page")
+    expect(page.locator("#page-number")).to_have_text("Page 2")
+    expect(page.locator("#jobs tbody tr")).to_have_count(SEEDED_JOBS + 1 - 10)
+    page.click("#prev-page")
+    page.locator("#jobs tbody tr a").first.click()
+    expect(page).to_have_url(f"{server.base_url}/console#/calls/{job_id}")
+
+    # Balance: down by the job's cost; top-ups say they are not configured (no Stripe here).
+    cost = httpx.get(f"{server.base_url}/v1/jobs/{job_id}", headers=customer.headers).json()["cost_cents"]
+    assert cost >= 1
+    page.click("nav >> text=Balance")
+    expect(page.locator("#balance")).to_have_text(f"${(CREDIT - cost) / 100:.2f}")
+    expect(page.locator("#products li")).to_have_count(4)
+    page.locator("#products li button").first.click()
+    expect(page.locator("#topup-status")).to_have_text("Top-ups are not configured on this server.")
+    shoot(page, "balance")
+
+    page.click("#sign-out")
+    expect(page.locator("#sign-in")).to_be_visible()
+    assert page.evaluate("sessionStorage.length") == 0
+    assert not any(customer.key in url for url in requested)
+    context.close()
+
+
+def test_the_call_view_fits_a_phone(browser: Browser, server: LiveServer, customer: Customer) -> None:
+    listed = httpx.get(f"{server.base_url}/v1/jobs?limit=100", headers=customer.headers).json()["jobs"]
+    call = next(j for j in listed if j["duration_seconds"] and j["cost_cents"])
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    sign_in(page, server, customer)
+    shoot(page, "upload-phone")
+    page.goto(f"{server.base_url}/console#/calls/{call['id']}")
+    expect(page.locator("#transcript")).to_be_visible()
+    # Not uploaded from this tab: no player, and it says why.
+    expect(page.locator("#player")).to_have_count(0)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    assert_no_card_number(page.inner_text("body"))
+    shoot(page, "call-phone")
+    context.close()
