@@ -97,7 +97,7 @@ def _announce_dev_key(settings: Settings, host: str, port: int) -> None:
     print(
         "\nCreated a development API key (shown once) with "
         f"${pricing.dollars(settings.dev_credit_cents)} of credit:\n\n  {created.plaintext}\n\n"
-        "Try it:\n\n"
+        f"Open {base}/console and paste it, or try it:\n\n"
         f'  curl {base}/v1/balance -H "X-API-Key: {created.plaintext}"\n'
         f'  curl -X POST {base}/v1/transcribe -H "X-API-Key: {created.plaintext}" -F "file=@call.wav"\n',
         flush=True,

@@ -23,7 +23,7 @@ import httpx
 from app.config import Settings
 from app.db import Database
 from tests.factories import NUMBA_CACHE
-from tests.live import ROOT, LiveServer, free_port, live_server
+from tests.live import ROOT, LiveServer, free_port, live_server, stop_process
 
 REDIS_BROKER = os.environ.get("VOXPARSE_TEST_REDIS", "redis://127.0.0.1:6379/0")
 MAX_ATTEMPTS = 2
@@ -200,13 +200,7 @@ def deployment(mode: str, database_url: str, tmp_path: Path, **extra_env: str) -
             yield dep
         finally:
             for worker in dep.workers:
-                if worker.poll() is None:
-                    worker.send_signal(signal.SIGTERM)
-                    try:
-                        worker.wait(timeout=20)
-                    except subprocess.TimeoutExpired:
-                        worker.kill()
-                        worker.wait()
+                stop_process(worker)
             if mode == "celery":
                 _drop_queue(env["VOXPARSE_CELERY_QUEUE"])
 

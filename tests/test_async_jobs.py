@@ -239,6 +239,7 @@ def test_failing_attempts_and_webhooks_give_up_as_configured(
     job = wait_for_job(deployed.base_url, customer.headers, doomed["job_id"], ended, timeout=300)
     assert job["status"] == "failed"
     assert f"failed {MAX_ATTEMPTS} times; giving up" in job["error"]
+    assert "queued audio is missing" in job["error"]
     assert job_row(deployed, doomed["job_id"]).attempts == MAX_ATTEMPTS
     assert [kind for kind, _ in ledger_of(deployed, doomed["job_id"])] == [EntryKind.HOLD, EntryKind.RELEASE]
     assert not stored.is_symlink()

@@ -11,6 +11,16 @@ from pathlib import Path
 from typing import IO
 
 from app.config import Settings
+from app.errors import ServiceUnavailable
+
+
+class AudioMissing(ServiceUnavailable):
+    """A 5xx: on a shared volume a file may show up late, so the attempt is retried."""
+
+    default_message = (
+        "The queued audio is missing from the audio store (is VOXPARSE_AUDIO_STORE_DIR the same volume "
+        "on the API servers and the workers?)."
+    )
 
 
 def file_name(job_id: str) -> str:
@@ -34,6 +44,13 @@ def save(settings: Settings, job_id: str, source: IO[bytes]) -> str:
         os.fsync(out.fileno())
     partial.replace(final)
     return name
+
+
+def open_stored(settings: Settings, name: str) -> IO[bytes]:
+    try:
+        return path_of(settings, name).open("rb")
+    except FileNotFoundError as exc:
+        raise AudioMissing from exc
 
 
 def delete(settings: Settings, name: str | None) -> None:

@@ -125,7 +125,7 @@ def _run_claimed(runtime: Runtime, job_id: str, claimed: _Claimed) -> None:
     settings = runtime.settings
     progress = JobProgress(runtime, job_id, stopping=runtime.stopping)
     try:
-        with audio_store.path_of(settings, claimed.audio_file).open("rb") as stored:
+        with audio_store.open_stored(settings, claimed.audio_file) as stored:
             decoded = audio.decode(stored, max_seconds=settings.max_audio_seconds)
         diarizer = pipeline.choose_diarizer(runtime.models, decoded, claimed.options.channels)
         output = pipeline.run(runtime.models, decoded, claimed.options, None, diarizer, progress)
