@@ -134,7 +134,9 @@ async def test_an_unreachable_broker_is_503_and_nothing_is_charged(
 ) -> None:
     client, runtime = broker_down
     customer = make_account(runtime, credit_cents=500)
-    response = await _post_async(client, customer, support_calls["wav"], metadata='{"card": "4111 1111 1111 1111"}')
+    response = await _post_async(
+        client, customer, support_calls["wav"], metadata='{"card": "4111 1111 1111 1111", "n": [4012888888881881]}'
+    )
     assert "nothing was charged" in assert_error(response, 503)
     assert response.headers["retry-after"] == "5"
     assert (await client.get("/v1/balance", headers=customer.headers)).json()["balance_cents"] == 500
@@ -145,6 +147,7 @@ async def test_an_unreachable_broker_is_503_and_nothing_is_charged(
     rows = read_all_rows(runtime)
     assert "4111 1111 1111 1111" not in rows
     assert "4111111111111111" not in rows
+    assert "4012888888881881" not in rows
 
 
 async def test_cancel_refusals(client: httpx.AsyncClient, runtime: Runtime) -> None:

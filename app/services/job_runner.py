@@ -97,6 +97,8 @@ def _is_mine(job: Job | None, runtime: Runtime) -> bool:
 def run_job(runtime: Runtime, job_id: str) -> None:
     """Run one delivery of an async job. Blocking; safe to call for any job id, any number of times."""
     settings = runtime.settings
+    if job_id in runtime.active_jobs:
+        return  # a redelivery to the process already running it (its heartbeat may have lapsed)
     stale_before = utcnow() - timedelta(seconds=settings.job_stale_seconds)
     with runtime.db.transaction() as session:
         claim, job = jobs.claim_job(

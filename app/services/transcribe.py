@@ -89,7 +89,18 @@ def parse_metadata(raw: str | None) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         raise BadRequest("'metadata' must be a JSON object.")
     # Stored and sent on: a card number pasted into it is masked like one spoken in the call.
-    return redaction.redact_result(value, redact_pii=False)
+    return redaction.redact_result(_long_numbers_as_text(value), redact_pii=False)
+
+
+def _long_numbers_as_text(value: Any) -> Any:
+    """JSON numbers long enough to be a card number become strings, so that masking sees them."""
+    if isinstance(value, dict):
+        return {k: _long_numbers_as_text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_long_numbers_as_text(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**11:
+        return str(value)
+    return value
 
 
 def validate(request: TranscribeRequest, settings: Settings) -> tuple[Upload, TranscriptionOptions]:
