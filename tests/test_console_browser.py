@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,12 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from app.db import migrate
+from app.models import EntryKind
 from app.runtime import Runtime
-from app.services import jobs
+from app.services import jobs, ledger
 from tests.calls import CALLS
 from tests.factories import Customer, make_account, settings_for
+from tests.fake_stripe import FakeStripe, fake_stripe
 from tests.live import ROOT, LiveServer, live_server
 from tests.synth import SynthCall, synthesize_call
 
@@ -27,6 +30,7 @@ pytestmark = pytest.mark.slow
 
 SCREENSHOTS = ROOT / "data" / "screenshots"
 CREDIT = 1000
+TOPUP, BONUS = 500, 50
 SEEDED_JOBS = 12
 CARD_CALL = next(c for c in CALLS if c.name == "card_payment")
 # What Chromium needs here: no sandbox as root, and no background calls to Google's hosts.
@@ -53,21 +57,46 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    folder = tmp_path_factory.mktemp("console")
+def stripe() -> Iterator[FakeStripe]:
+    with fake_stripe() as server:
+        yield server
+
+
+@contextmanager
+def console_server(folder: Path, **env: str) -> Iterator[LiveServer]:
     url = f"sqlite:///{folder / 'console.db'}"
     migrate(url)
-    env = {"VOXPARSE_AUDIO_STORE_DIR": str(folder / "audio"), "VOXPARSE_PRELOAD_MODELS": "false"}
+    env = {"VOXPARSE_AUDIO_STORE_DIR": str(folder / "audio"), "VOXPARSE_PRELOAD_MODELS": "false", **env}
     with live_server(url, folder / "server.log", env=env) as live:
         yield live
 
 
 @pytest.fixture(scope="module")
-def customer(server: LiveServer) -> Customer:
-    url = server_database(server)
-    runtime = Runtime.create(settings_for(url))
+def server(tmp_path_factory: pytest.TempPathFactory, stripe: FakeStripe) -> Iterator[LiveServer]:
+    stripe_env = {
+        "VOXPARSE_STRIPE_SECRET_KEY": "sk_test_console",
+        "VOXPARSE_STRIPE_WEBHOOK_SECRET": "whsec_console",
+        "VOXPARSE_STRIPE_API_BASE": stripe.api_base,
+    }
+    with console_server(tmp_path_factory.mktemp("console"), **stripe_env) as live:
+        yield live
+
+
+def seed_customer(server: LiveServer) -> Customer:
+    runtime = Runtime.create(settings_for(server_database(server)))
     try:
-        created = make_account(runtime, credit_cents=CREDIT)
+        created = make_account(runtime, credit_cents=CREDIT - TOPUP - BONUS)
+        with runtime.db.transaction() as session:
+            for kind, cents in ((EntryKind.TOPUP, TOPUP), (EntryKind.BONUS, BONUS)):
+                ledger.credit(
+                    session,
+                    created.account_id,
+                    cents,
+                    kind=kind,
+                    reason="test top-up",
+                    payment_ref="cs_test_console",
+                    expiry_days=runtime.settings.credit_expiry_days,
+                )
         # Older finished jobs, so that the jobs table has a second page.
         with runtime.db.transaction() as session:
             for n in range(SEEDED_JOBS):
@@ -77,6 +106,11 @@ def customer(server: LiveServer) -> Customer:
         return created
     finally:
         runtime.close()
+
+
+@pytest.fixture(scope="module")
+def customer(server: LiveServer) -> Customer:
+    return seed_customer(server)
 
 
 def server_database(server: LiveServer) -> str:
@@ -89,6 +123,10 @@ def card_call(call_dir: Path) -> SynthCall:
 
 
 def shoot(page: Page, name: str) -> None:
+    """Save a screenshot, after checking the page shows no programming leftovers."""
+    shown = page.inner_text("main")
+    for leftover in ("null", "undefined", "[object", "NaN"):
+        assert leftover not in shown, f"{leftover!r} on the {name} page"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
@@ -116,7 +154,9 @@ STAGE_RECORDER = """() => {
 }"""
 
 
-def test_the_console_end_to_end(browser: Browser, server: LiveServer, customer: Customer, card_call: SynthCall) -> None:
+def test_the_console_end_to_end(
+    browser: Browser, server: LiveServer, stripe: FakeStripe, customer: Customer, card_call: SynthCall
+) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = context.new_page()
     requested: list[str] = []
@@ -204,10 +244,20 @@ def test_the_console_end_to_end(browser: Browser, server: LiveServer, customer: 
     assert cost >= 1
     page.click("nav >> text=Balance")
     expect(page.locator("#balance")).to_have_text(f"${(CREDIT - cost) / 100:.2f}")
+    expect(page.locator("#topups tbody tr")).to_have_count(1)
+    expect(page.locator("#topups tbody tr")).to_contain_text("$5.00")
+    expect(page.locator("#topups tbody tr")).to_contain_text("$0.50")
     expect(page.locator("#products li")).to_have_count(4)
-    page.locator("#products li button").first.click()
-    expect(page.locator("#topup-status")).to_have_text("Top-ups are not configured on this server.")
     shoot(page, "balance")
+    # A top-up goes to Stripe Checkout (its page is stood in for: these machines have no internet).
+    page.route("https://checkout.stripe.com/**", lambda route: route.fulfill(body="<h1>Stripe Checkout</h1>"))
+    page.locator("#products li", has_text="$200.00").locator("button").click()
+    page.wait_for_url("https://checkout.stripe.com/c/pay/*")
+    sent = stripe.requests[-1]["form"]
+    assert sent["line_items[0][price_data][unit_amount]"] == "20000"
+    assert sent["success_url"] == f"{server.base_url}/console#/balance?topup=success"
+    page.go_back()
+    expect(page.locator("#balance")).to_be_visible()
 
     page.click("#sign-out")
     expect(page.locator("#sign-in")).to_be_visible()
@@ -231,3 +281,14 @@ def test_the_call_view_fits_a_phone(browser: Browser, server: LiveServer, custom
     assert_no_card_number(page.inner_text("body"))
     shoot(page, "call-phone")
     context.close()
+
+
+def test_top_ups_say_when_stripe_is_not_configured(browser: Browser, tmp_path: Path) -> None:
+    with console_server(tmp_path) as bare:
+        customer = seed_customer(bare)
+        page = browser.new_page()
+        sign_in(page, bare, customer)
+        page.click("nav >> text=Balance")
+        page.locator("#products li button").first.click()
+        expect(page.locator("#topup-status")).to_have_text("Top-ups are not configured on this server.")
+        page.close()

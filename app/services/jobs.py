@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import os
 from datetime import datetime, timedelta
 from typing import Any
@@ -162,7 +163,7 @@ def record_progress(session: Session, job_id: str, stage: JobStage | None, perce
     return bool(session.scalar(select(Job.cancel_requested).where(Job.id == job_id)))
 
 
-class Claim:
+class Claim(enum.StrEnum):
     """What a worker may do with a job it was given."""
 
     RUN = "run"
@@ -174,7 +175,7 @@ class Claim:
 
 def claim_job(
     session: Session, job_id: str, *, runner: str, max_attempts: int, stale_before: datetime
-) -> tuple[str, Job | None]:
+) -> tuple[Claim, Job | None]:
     """Take a queued async job (or one whose worker died) for this runner, counting the attempt.
 
     The job row decides, under its lock: duplicate deliveries of one job, from the broker or from
@@ -193,7 +194,6 @@ def claim_job(
         fail_job(session, job, f"Processing failed {job.attempts} times; giving up.{last}")
         return Claim.ENDED, job
     job.attempts += 1
-    job.cancel_requested = False
     mark_processing(session, job, runner)
     job.progress_stage, job.progress_percent = JobStage.DECODING, 0.0
     session.flush()

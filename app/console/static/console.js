@@ -103,7 +103,7 @@ function stopPolling() {
 }
 
 function show(...children) {
-  main.replaceChildren(...children);
+  main.replaceChildren(...children.flat(Infinity).filter((child) => child !== null && child !== undefined && child !== false));
 }
 
 function failure(error) {
@@ -207,7 +207,8 @@ function viewUpload() {
   const uploadBar = h("progress", { id: "upload-progress", max: "100", value: "0", "aria-label": "Upload" });
   const stageBar = h("progress", { id: "stage-progress", max: "100", "aria-label": "Processing" });
   const stage = h("p", { id: "stage", "aria-live": "polite" });
-  const status = h("div", { id: "upload-status", hidden: true }, h("p", {}, "Uploading…"), uploadBar, stage, stageBar);
+  const uploadLabel = h("p", {}, "Uploading…");
+  const status = h("div", { id: "upload-status", hidden: true }, uploadLabel, uploadBar, stage, stageBar);
   const errorBox = h("p", { class: "error", role: "alert" });
 
   const choose = (picked) => {
@@ -258,6 +259,9 @@ function viewUpload() {
     submit.disabled = true;
     errorBox.textContent = "";
     status.hidden = false;
+    uploadLabel.textContent = "Uploading…";
+    uploadBar.value = 0;
+    stage.textContent = "";
     const token = viewToken;
     try {
       const queued = await sendUpload(
@@ -266,6 +270,7 @@ function viewUpload() {
         (percent) => (uploadBar.value = percent),
       );
       uploadBar.value = 100;
+      uploadLabel.textContent = "Uploaded. Processing:";
       localAudio.set(queued.job_id, URL.createObjectURL(file));
       await watchJob(queued.job_id, token, (job) => {
         const { stage: name, percent } = job.progress || { stage: job.status };
@@ -644,7 +649,7 @@ async function viewBalance() {
         ? h(
             "table",
             { id: "topups" },
-            h("thead", {}, h("tr", {}, ["Date (UTC)", "Paid", "Bonus"].map((t) => h("th", { scope: "col" }, t)))),
+            h("thead", {}, h("tr", {}, ["Date (UTC)", "Paid", "Bonus"].map((t, i) => h("th", { scope: "col", class: i ? "num" : null }, t)))),
             h("tbody", {}, balance.recent_topups.map((t) => h("tr", {}, h("td", {}, t.created_at), h("td", { class: "num" }, dollars(t.amount_cents)), h("td", { class: "num" }, dollars(t.bonus_cents))))),
           )
         : h("p", { class: "muted" }, "No top-ups yet."),
