@@ -6,6 +6,7 @@ data/screenshots/."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,6 +34,8 @@ CREDIT = 1000
 TOPUP, BONUS = 500, 50
 SEEDED_JOBS = 12
 CARD_CALL = next(c for c in CALLS if c.name == "card_payment")
+# tiny.en now and then drops one of the sixteen digits it hears; masked, either way.
+MASKED_CARD = re.compile(r"4532 \*{4} \*{3,4} 6311")
 # What Chromium needs here: no sandbox as root, and no background calls to Google's hosts.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -194,7 +197,7 @@ def test_the_console_end_to_end(
     assert page.locator(".turn.customer").count() >= 2
     for card in ("summary", "customer", "agent", "money", "compliance", "sentiment", "issues", "actions", "agreements"):
         expect(page.locator(f"#card-{card}")).to_be_visible()
-    expect(page.locator("#card-compliance")).to_contain_text("4532 **** **** 6311")
+    expect(page.locator("#card-compliance")).to_contain_text(MASKED_CARD)
     expect(page.locator("#card-customer")).to_contain_text("James Rivera")
     body_text = page.inner_text("body")
     assert_no_card_number(body_text)
@@ -219,7 +222,7 @@ def test_the_console_end_to_end(
     assert " --> " in srt
     assert "Agent: " in srt
     assert "Customer: " in srt
-    assert "4532 **** **** 6311" in srt
+    assert MASKED_CARD.search(srt)
     assert_no_card_number(srt)
     with page.expect_download() as json_download:
         page.click("#download-json")

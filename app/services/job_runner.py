@@ -19,6 +19,7 @@ import json
 import logging
 import threading
 import time
+import traceback
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -166,7 +167,9 @@ def _attempt_failed(runtime: Runtime, job_id: str, exc: Exception) -> None:
     permanent = cancelled or (isinstance(exc, ApiError) and exc.status_code < 500)
     reason = exc.message if isinstance(exc, ApiError) else INTERNAL_FAILURE
     if not cancelled:
-        logger.error("job %s: attempt failed: %s", job_id, type(exc).__name__, exc_info=not isinstance(exc, ApiError))
+        # Where it failed, but not the exception's message: that may quote call content.
+        where = "" if isinstance(exc, ApiError) else "\n" + "".join(traceback.format_tb(exc.__traceback__))
+        logger.error("job %s: attempt failed: %s%s", job_id, type(exc).__name__, where)
     retry_in: float | None = None
     with runtime.db.transaction() as session:
         job = jobs.lock_job(session, job_id)
