@@ -107,6 +107,10 @@ class Settings(BaseSettings):
     job_stale_seconds: float = Field(default=600.0, gt=0)
     """A running job whose heartbeat is older than this is taken for dead: an async job is
     retried, a synchronous one is failed."""
+    job_resend_after_seconds: float = Field(default=3600.0, gt=0)
+    """A queued async job that no worker has taken for this long is handed to the queue again:
+    its broker may have lost it (Redis without persistence), or the server holding it in memory
+    may be gone. A duplicate is harmless: the job row decides."""
     celery_visibility_timeout_seconds: int = Field(default=3600, ge=1)
     """Redis broker: an unacknowledged job is redelivered after this long. Redelivery of a job that
     is still running does no harm (the job row decides); a dead worker's job is retried sooner,

@@ -147,6 +147,8 @@ class Job(Base):
     """The queued upload's file name inside `audio_store_dir`; set for async jobs until they end."""
     options: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     """The request's transcription options, for the worker."""
+    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    """When the job was last handed to the queue (for a retry: when it is due to be)."""
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     """Processing attempts started (a worker that dies mid-job leaves one behind)."""
     is_async: Mapped[bool] = mapped_column(Boolean, default=False)

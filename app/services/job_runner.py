@@ -181,8 +181,8 @@ def _attempt_failed(runtime: Runtime, job_id: str, exc: Exception) -> None:
                 reason = f"Processing failed {job.attempts} times; giving up. Last error: {reason}"
             jobs.fail_job(session, job, reason)
         else:
-            jobs.return_to_queue(session, job, error=reason)
             retry_in = settings.job_retry_backoff_seconds * 2 ** (job.attempts - 1)
+            jobs.return_to_queue(session, job, error=reason, delay_seconds=retry_in)
     if retry_in is None:
         after_end(runtime, job_id)
         return
@@ -309,11 +309,18 @@ def _requeue_orphans(runtime: Runtime) -> list[str]:
 
 def maintain(runtime: Runtime) -> None:
     """Every heartbeat period: refresh the heartbeat of this process's jobs, put async jobs whose
-    worker died back in the queue, and send the webhooks that are due."""
+    worker died back in the queue, hand over again queued jobs nobody took (a lost broker
+    message), and send the webhooks that are due."""
     if runtime.active_jobs:
         with runtime.db.transaction() as session:
             jobs.heartbeat(session, list(runtime.active_jobs))
     for job_id in _requeue_orphans(runtime):
+        runtime.queue.enqueue_job(job_id)
+    resend_before = utcnow() - timedelta(seconds=runtime.settings.job_resend_after_seconds)
+    with runtime.db.transaction() as session:
+        overdue = jobs.overdue_queued_jobs(session, queued_before=resend_before)
+    for job_id in overdue:
+        logger.warning("job %s: queued long ago and never taken; handed to the queue again", job_id)
         runtime.queue.enqueue_job(job_id)
     with runtime.db.transaction(read_only=True) as session:
         due = jobs.due_webhooks(session, utcnow())

@@ -200,9 +200,12 @@ def claim_job(
     return Claim.RUN, job
 
 
-def return_to_queue(session: Session, job: Job, *, error: str | None, count_attempt: bool = True) -> None:
+def return_to_queue(
+    session: Session, job: Job, *, error: str | None, count_attempt: bool = True, delay_seconds: float = 0.0
+) -> None:
     """Put a job back in the queue (a failed attempt with attempts left, or a worker stopping)."""
     job.status = JobStatus.QUEUED
+    job.enqueued_at = utcnow() + timedelta(seconds=delay_seconds)
     job.runner = None
     job.heartbeat_at = None
     job.progress_stage, job.progress_percent = JobStage.QUEUED, None
@@ -286,6 +289,24 @@ def queued_async_jobs(session: Session) -> list[str]:
             .order_by(Job.created_at, Job.id)
         )
     )
+
+
+def overdue_queued_jobs(session: Session, *, queued_before: datetime, limit: int = 500) -> list[str]:
+    """Queued async jobs handed to the queue before `queued_before` and never taken since; their
+    hand-over time is reset, so that only one process sends each again."""
+    overdue = list(
+        session.scalars(
+            select(Job)
+            .where(Job.status == JobStatus.QUEUED, Job.is_async.is_(True), Job.enqueued_at < queued_before)
+            .order_by(Job.enqueued_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    now = utcnow()
+    for job in overdue:
+        job.enqueued_at = now
+    return [job.id for job in overdue]
 
 
 def due_webhooks(session: Session, now: datetime) -> list[str]:

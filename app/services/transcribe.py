@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.config import Settings
 from app.errors import ApiError, BadRequest, PayloadTooLarge, ServiceUnavailable
-from app.models import Job, new_id
+from app.models import Job, new_id, utcnow
 from app.runtime import Runtime
 from app.services import audio, audio_store, job_runner, jobs, ledger, pipeline, pricing, redaction, webhooks
 from app.services.accounts import Principal
@@ -267,6 +267,7 @@ def submit(
                 options=redaction.redact_result(job_runner.options_to_json(options), redact_pii=False),
                 callback_url=callback_url,
                 duration_seconds=duration,
+                enqueued_at=utcnow(),
             )
             ledger.place_hold(session, principal.account_id, job_id, cost, expiry_days=settings.credit_expiry_days)
     except BaseException:

@@ -38,6 +38,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("cancel_requested", sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column("audio_file", sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column("options", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("enqueued_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("is_async", sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column("callback_url", sa.String(length=2000), nullable=True))
@@ -80,6 +81,7 @@ def downgrade() -> None:
             "callback_url",
             "is_async",
             "attempts",
+            "enqueued_at",
             "options",
             "audio_file",
             "cancel_requested",
