@@ -34,8 +34,10 @@ CREDIT = 1000
 TOPUP, BONUS = 500, 50
 SEEDED_JOBS = 12
 CARD_CALL = next(c for c in CALLS if c.name == "card_payment")
-# tiny.en now and then drops one of the sixteen digits it hears; masked, either way.
-MASKED_CARD = re.compile(r"4532 \*{4} \*{3,4} 6311")
+# tiny.en now and then drops some of the sixteen digits it hears (4532 **** ** 6311): masked either way.
+MASKED_CARD = re.compile(r"4532 \*+(?: \*+)* 6311")
+# Eleven digits or more in a row, spaces or dashes between them allowed: no call text may hold one.
+LONG_DIGIT_RUN = re.compile(r"\d(?:[ -]?\d){10,}")
 # What Chromium needs here: no sandbox as root, and no background calls to Google's hosts.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -147,6 +149,13 @@ def assert_no_card_number(text: str) -> None:
         assert secret not in text.replace(" ", "").replace("-", "")
 
 
+def assert_call_text_masked(text: str) -> None:
+    """For text made from the call only (not dates or ids): whatever digits recognition heard, no
+    long run of them is left unmasked."""
+    assert_no_card_number(text)
+    assert LONG_DIGIT_RUN.search(text) is None, LONG_DIGIT_RUN.search(text)
+
+
 STAGE_RECORDER = """() => {
   window.__stages = [];
   new MutationObserver(() => {
@@ -202,6 +211,9 @@ def test_the_console_end_to_end(
     body_text = page.inner_text("body")
     assert_no_card_number(body_text)
     assert_no_card_number(page.content())
+    assert_call_text_masked(page.inner_text("#transcript"))
+    for card_text in page.locator(".analysis").all_inner_texts():
+        assert_call_text_masked(card_text)
     shoot(page, "call")
 
     # Clicking a turn seeks the audio there, and that turn is highlighted.
@@ -223,12 +235,13 @@ def test_the_console_end_to_end(
     assert "Agent: " in srt
     assert "Customer: " in srt
     assert MASKED_CARD.search(srt)
-    assert_no_card_number(srt)
+    assert_call_text_masked("\n".join(line for line in srt.splitlines() if " --> " not in line and not line.isdigit()))
     with page.expect_download() as json_download:
         page.click("#download-json")
     result: dict[str, Any] = json.loads(Path(json_download.value.path()).read_text())
     assert result["ai_analysis"]["customer"]["name"] == "James Rivera"
     assert_no_card_number(json.dumps(result))
+    assert_call_text_masked(json.dumps([result["transcript"], result["segments"], result["ai_analysis"]]))
 
     # Jobs: newest first, paged.
     page.click("nav >> text=Jobs")
