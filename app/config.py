@@ -121,6 +121,9 @@ class Settings(BaseSettings):
     webhook_backoff_seconds: float = Field(default=5.0, ge=0)
     """Delay before the second delivery attempt; doubled for each further one."""
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_secret_overlap_hours: float = Field(default=24.0, ge=0)
+    """After a rotation, webhooks carry a signature with the old secret too for this long, so
+    receivers can switch to the new one without missing any."""
     public_base_url: str | None = None
     """The service's external URL (`https://voxparse.example.com`); when set, webhooks carry
     absolute job and result URLs."""

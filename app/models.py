@@ -90,6 +90,9 @@ class Account(Base):
     webhook_secret: Mapped[str | None] = mapped_column(String(100), default=None)
     """Signs this account's webhooks. Kept readable: the account fetches it to verify them."""
     webhook_secret_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    webhook_secret_previous: Mapped[str | None] = mapped_column(String(100), default=None)
+    """The secret before the last rotation: webhooks are signed with it too until the time below."""
+    webhook_secret_previous_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     api_keys: Mapped[list[ApiKey]] = relationship(back_populates="account")
 

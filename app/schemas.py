@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, PlainSerializer
 
 from app.models import Job, JobStatus, WebhookAttempt
+from app.services.webhooks import WebhookSecret
 
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -147,6 +148,16 @@ def job_detail_out(job: Job, webhook_attempts: list[WebhookAttempt] | None = Non
 class WebhookSecretOut(BaseModel):
     secret: str
     created_at: Timestamp
+    previous_secret_valid_until: Timestamp | None = None
+    """After a rotation: until then webhooks also carry a signature with the previous secret."""
+
+    @classmethod
+    def of(cls, secret: WebhookSecret) -> WebhookSecretOut:
+        return cls(
+            secret=secret.secret,
+            created_at=secret.created_at,
+            previous_secret_valid_until=secret.previous_valid_until,
+        )
 
 
 class QueuedOut(BaseModel):

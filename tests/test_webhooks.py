@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
 from app.main import create_app
+from app.models import Account, utcnow
 from app.runtime import Runtime
 from app.services import jobs, webhooks
 from app.services.models_registry import ModelRegistry
@@ -75,11 +77,35 @@ async def test_webhook_secret_is_stable_rotatable_and_per_account(client: httpx.
     assert len(a["secret"]) > 40
     assert (await client.get("/v1/webhook-secret", headers=first.headers)).json() == a
     assert (await client.get("/v1/webhook-secret", headers=other.headers)).json()["secret"] != a["secret"]
+    assert a["previous_secret_valid_until"] is None
     rotated = await client.post("/v1/webhook-secret", headers=first.headers)
     assert rotated.status_code == 200
     assert rotated.json()["secret"] != a["secret"]
+    assert rotated.json()["previous_secret_valid_until"] is not None
     assert (await client.get("/v1/webhook-secret", headers=first.headers)).json() == rotated.json()
     assert_error(await client.get("/v1/webhook-secret"), 401)
+
+
+def test_after_a_rotation_webhooks_are_signed_with_both_secrets_for_a_while(runtime: Runtime) -> None:
+    customer = make_account(runtime)
+    with runtime.db.transaction() as session:
+        old = webhooks.get_secret(session, customer.account_id).secret
+        new = webhooks.rotate_secret(session, customer.account_id, overlap=timedelta(hours=24)).secret
+        keys = webhooks.signing_secrets(session, customer.account_id)
+    assert keys == [new, old]
+    header = webhooks.sign(keys, BODY)
+    assert header.count("v1=") == 2
+    assert webhooks.verify(new, header, BODY)
+    assert webhooks.verify(old, header, BODY)
+    # Once the overlap is over (or with none), only the current secret signs.
+    with runtime.db.transaction() as session:
+        account = session.get(Account, customer.account_id)
+        assert account is not None
+        account.webhook_secret_previous_until = utcnow() - timedelta(seconds=1)
+    with runtime.db.transaction() as session:
+        assert webhooks.signing_secrets(session, customer.account_id) == [new]
+        newest = webhooks.rotate_secret(session, customer.account_id, overlap=timedelta(0)).secret
+        assert webhooks.signing_secrets(session, customer.account_id) == [newest]
 
 
 async def _post_async(client: httpx.AsyncClient, customer: Customer, call: SynthCall, **fields: str) -> httpx.Response:

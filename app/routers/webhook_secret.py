@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import APIRouter
 
 from app.deps import CurrentPrincipal, RuntimeDep
@@ -16,12 +18,15 @@ def get_webhook_secret(principal: CurrentPrincipal, runtime: RuntimeDep) -> Webh
     HMAC-SHA256 of `TIMESTAMP.BODY`). Created on first use."""
     with runtime.db.transaction() as session:
         secret = webhooks.get_secret(session, principal.account_id)
-    return WebhookSecretOut(secret=secret.secret, created_at=secret.created_at)
+    return WebhookSecretOut.of(secret)
 
 
 @router.post("", response_model=WebhookSecretOut)
 def rotate_webhook_secret(principal: CurrentPrincipal, runtime: RuntimeDep) -> WebhookSecretOut:
-    """Replace the secret. Webhooks sent from now on, retries included, are signed with the new one."""
+    """Replace the secret. Webhooks are signed with the new one from now on, and for
+    `VOXPARSE_WEBHOOK_SECRET_OVERLAP_HOURS` (24) with the old one too: the header then carries
+    two `v1=` values, so receivers can switch at their own pace."""
+    overlap = timedelta(hours=runtime.settings.webhook_secret_overlap_hours)
     with runtime.db.transaction() as session:
-        secret = webhooks.rotate_secret(session, principal.account_id)
-    return WebhookSecretOut(secret=secret.secret, created_at=secret.created_at)
+        secret = webhooks.rotate_secret(session, principal.account_id, overlap=overlap)
+    return WebhookSecretOut.of(secret)

@@ -235,8 +235,8 @@ def webhook_payload(job: Job, public_base_url: str | None) -> dict[str, Any]:
     }
 
 
-def _take_webhook(runtime: Runtime, job_id: str) -> tuple[str, str, bytes] | None:
-    """Lease a due webhook to this process: url, secret and body, or None when not due here."""
+def _take_webhook(runtime: Runtime, job_id: str) -> tuple[str, list[str], bytes] | None:
+    """Lease a due webhook to this process: url, signing secrets and body, or None when not due here."""
     settings = runtime.settings
     now = utcnow()
     with runtime.db.transaction() as session:
@@ -247,9 +247,9 @@ def _take_webhook(runtime: Runtime, job_id: str) -> tuple[str, str, bytes] | Non
             return None
         # Long enough for one attempt; should this process die meanwhile, the sweep takes it over.
         job.webhook_next_at = now + timedelta(seconds=settings.webhook_timeout_seconds + WEBHOOK_LEASE_MARGIN)
-        secret = webhooks.get_secret(session, job.account_id).secret
+        keys = webhooks.signing_secrets(session, job.account_id)
         body = json.dumps(webhook_payload(job, settings.public_base_url), separators=(",", ":")).encode()
-        return job.callback_url, secret, body
+        return job.callback_url, keys, body
 
 
 def deliver_webhook(runtime: Runtime, job_id: str) -> None:
@@ -258,11 +258,11 @@ def deliver_webhook(runtime: Runtime, job_id: str) -> None:
     taken = _take_webhook(runtime, job_id)
     if taken is None:
         return
-    url, secret, body = taken
+    url, keys, body = taken
     try:
         # Resolved and checked again now: the name may point somewhere else than at submission.
         target = webhooks.resolve_callback(url, allow_private=settings.webhook_allow_private)
-        result = webhooks.post(target, body, webhooks.sign(secret, body), timeout=settings.webhook_timeout_seconds)
+        result = webhooks.post(target, body, webhooks.sign(keys, body), timeout=settings.webhook_timeout_seconds)
     except webhooks.InvalidCallbackUrl as exc:
         result = webhooks.DeliveryResult(None, exc.message, 0)
 

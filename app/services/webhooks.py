@@ -14,14 +14,14 @@ import secrets
 import socket
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy.orm import Session
 
 from app.errors import BadRequest
-from app.models import utcnow
+from app.models import Account, utcnow
 from app.services.ledger import lock_account
 
 SIGNATURE_HEADER = "VoxParse-Signature"
@@ -38,10 +38,21 @@ class InvalidCallbackUrl(BadRequest):
 class WebhookSecret:
     secret: str
     created_at: datetime
+    previous_valid_until: datetime | None = None
+    """Set after a rotation: until then webhooks are signed with the previous secret as well."""
 
 
 def _new_secret() -> str:
     return SECRET_PREFIX + secrets.token_urlsafe(32)
+
+
+def _view(account: Account) -> WebhookSecret:
+    assert account.webhook_secret is not None
+    assert account.webhook_secret_created_at is not None
+    until = account.webhook_secret_previous_until
+    return WebhookSecret(
+        account.webhook_secret, account.webhook_secret_created_at, until if until and until > utcnow() else None
+    )
 
 
 def get_secret(session: Session, account_id: str) -> WebhookSecret:
@@ -51,23 +62,40 @@ def get_secret(session: Session, account_id: str) -> WebhookSecret:
         account.webhook_secret = _new_secret()
         account.webhook_secret_created_at = utcnow()
         session.flush()
-    return WebhookSecret(account.webhook_secret, account.webhook_secret_created_at)
+    return _view(account)
 
 
-def rotate_secret(session: Session, account_id: str) -> WebhookSecret:
-    """Replace the secret; webhooks sent from now on are signed with the new one."""
+def rotate_secret(session: Session, account_id: str, *, overlap: timedelta) -> WebhookSecret:
+    """Replace the secret. For `overlap`, webhooks are signed with the old one as well."""
     account = lock_account(session, account_id)
+    now = utcnow()
+    if account.webhook_secret is not None and overlap > timedelta(0):
+        account.webhook_secret_previous = account.webhook_secret
+        account.webhook_secret_previous_until = now + overlap
+    else:
+        account.webhook_secret_previous = account.webhook_secret_previous_until = None
     account.webhook_secret = _new_secret()
-    account.webhook_secret_created_at = utcnow()
+    account.webhook_secret_created_at = now
     session.flush()
-    return WebhookSecret(account.webhook_secret, account.webhook_secret_created_at)
+    return _view(account)
 
 
-def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
-    """The signature header's value for `body`."""
+def signing_secrets(session: Session, account_id: str) -> list[str]:
+    """The secrets a webhook is signed with now: the current one, and the previous one during the
+    overlap after a rotation."""
+    current = get_secret(session, account_id)
+    account = session.get(Account, account_id)
+    previous = account.webhook_secret_previous if account and current.previous_valid_until else None
+    return [current.secret, previous] if previous else [current.secret]
+
+
+def sign(secret: str | list[str], body: bytes, timestamp: int | None = None) -> str:
+    """The signature header's value for `body`: one `v1=` per secret."""
     timestamp = int(time.time()) if timestamp is None else timestamp
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
+    signed = f"{timestamp}.".encode() + body
+    keys = [secret] if isinstance(secret, str) else secret
+    digests = [hmac.new(key.encode(), signed, hashlib.sha256).hexdigest() for key in keys]
+    return ",".join([f"t={timestamp}", *(f"v1={d}" for d in digests)])
 
 
 def verify(

@@ -24,6 +24,8 @@ def upgrade() -> None:
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         batch_op.add_column(sa.Column("webhook_secret", sa.String(length=100), nullable=True))
         batch_op.add_column(sa.Column("webhook_secret_created_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("webhook_secret_previous", sa.String(length=100), nullable=True))
+        batch_op.add_column(sa.Column("webhook_secret_previous_until", sa.DateTime(timezone=True), nullable=True))
 
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.add_column(sa.Column("metadata", sa.JSON(), nullable=True))
@@ -91,5 +93,7 @@ def downgrade() -> None:
         ):
             batch_op.drop_column(column)
     with op.batch_alter_table("accounts", schema=None) as batch_op:
+        batch_op.drop_column("webhook_secret_previous_until")
+        batch_op.drop_column("webhook_secret_previous")
         batch_op.drop_column("webhook_secret_created_at")
         batch_op.drop_column("webhook_secret")
