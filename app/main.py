@@ -48,8 +48,8 @@ def upload_body_limits(settings: Settings) -> dict[str, int]:
 
 
 async def _heartbeat(runtime: Runtime) -> None:
-    """Refresh the heartbeat of the jobs this process runs, so other replicas know they are alive,
-    and requeue async jobs whose worker died."""
+    """Every `job_heartbeat_seconds`: `job_runner.maintain` (heartbeats of this process's jobs,
+    requeues of dead workers' jobs, due webhooks)."""
     while True:
         await asyncio.sleep(runtime.settings.job_heartbeat_seconds)
         try:
@@ -81,7 +81,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         finally:
             heartbeat.cancel()
             if given_runtime is None:
-                active.stopping.set()
                 await active.aclose()
 
     app = FastAPI(
