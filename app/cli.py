@@ -136,10 +136,16 @@ def cmd_transcribe(settings: Settings, args: argparse.Namespace) -> int:
     import json
 
     from app.services import audio, pipeline
+    from app.services.diarization import SpeakerCount
     from app.services.models_registry import ModelRegistry
 
+    count = (
+        SpeakerCount(exact=args.speakers)
+        if args.speakers
+        else SpeakerCount(min=args.min_speakers, max=args.max_speakers)
+    )
     options = pipeline.TranscriptionOptions(
-        language=args.language, instructions=args.instructions, speakers=args.speakers, channels=args.channels
+        language=args.language, instructions=args.instructions, speakers=count, channels=args.channels
     )
     models = ModelRegistry(settings)
     models.transcriber().check_language(options.language)
@@ -185,7 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
     transcribe.add_argument("--json", action="store_true", help="print the whole result as JSON")
     transcribe.add_argument("--language")
     transcribe.add_argument("--instructions")
-    transcribe.add_argument("--speakers", type=int, default=2)
+    transcribe.add_argument("--speakers", type=int, default=None, help="exactly this many speakers")
+    transcribe.add_argument("--min-speakers", type=int, default=1)
+    transcribe.add_argument("--max-speakers", type=int, default=2)
     transcribe.add_argument("--channels", choices=["auto", "split", "mix"], default="auto")
     transcribe.set_defaults(func=cmd_transcribe)
 

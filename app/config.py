@@ -25,6 +25,10 @@ DEFAULT_PRODUCTS = [
 ]
 
 
+# The most voices a request may ask the diarizer for.
+MAX_SPEAKERS = 10
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="VOXPARSE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
@@ -84,8 +88,10 @@ class Settings(BaseSettings):
     """Longest audio accepted, measured on what decodes (a header may lie)."""
     keep_uploads_dir: Path | None = None
     """When set, each upload is kept there as JOB_ID.audio; by default uploads are not kept."""
-    default_speakers: int = Field(default=2, ge=1, le=10)
-    """Expected number of speakers when a request does not say (two for a call)."""
+    default_min_speakers: int = Field(default=1, ge=1, le=MAX_SPEAKERS)
+    default_max_speakers: int = Field(default=2, ge=1, le=MAX_SPEAKERS)
+    """How many voices a recording may hold when a request does not say: a call is one or two (a
+    voicemail is one). The diarizer decides within the range; `speakers=N` on a request fixes it."""
 
     # --- asynchronous jobs (POST /v1/transcribe with async=true or a callback_url) -------------
     broker_url: str | None = None

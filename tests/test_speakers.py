@@ -6,8 +6,21 @@ import numpy as np
 
 from app.services.asr import Word, remove_repetition_loops
 from app.services.audio import SAMPLE_RATE, DecodedAudio, channels_differ
-from app.services.diarization import ChannelDiarizer, SpeakerTurn, cluster_embeddings, turns_from_windows
-from app.services.speakers import AGENT, CUSTOMER, assign_roles, build_segments, diarize_transcript
+from app.services.diarization import (
+    ChannelDiarizer,
+    SpeakerCount,
+    SpeakerTurn,
+    cluster_windows,
+    turns_from_windows,
+)
+from app.services.speakers import (
+    AGENT,
+    CUSTOMER,
+    assign_roles,
+    build_segments,
+    diarize_transcript,
+    snap_turn_boundaries,
+)
 
 
 def words(*items: tuple[str, float, float]) -> list[Word]:
@@ -94,21 +107,55 @@ def test_channel_split_detection_and_turns() -> None:
     split = _stereo(left, right)
     assert channels_differ(split)
     assert not channels_differ(_stereo(voice, voice.copy()))
-    turns = ChannelDiarizer().diarize(split, 2)
+    turns = ChannelDiarizer().diarize(split, SpeakerCount())
     assert [(t.speaker, round(t.start), round(t.end)) for t in turns] == [
         ("SPEAKER_00", 0, 2),
         ("SPEAKER_01", 2, 4),
     ]
 
 
-def test_clustering_respects_the_ceiling_and_keeps_one_voice_whole() -> None:
+def _voices(rng: np.random.Generator, count: int, windows: int) -> tuple[np.ndarray, np.ndarray]:
+    centres = rng.normal(size=(count, 32))
+    x = np.concatenate([c + 0.05 * rng.normal(size=(windows, 32)) for c in centres]).astype(np.float32)
+    return x, np.repeat(np.arange(count), windows)
+
+
+def test_the_backend_decides_within_the_range_and_the_range_holds() -> None:
     rng = np.random.default_rng(1)
-    centres = rng.normal(size=(3, 32))
-    three = np.concatenate([c + 0.05 * rng.normal(size=(8, 32)) for c in centres]).astype(np.float32)
-    assert len(set(cluster_embeddings(three, 2))) <= 2
-    assert len(set(cluster_embeddings(three, 3))) == 3
-    one = (centres[0] + 0.05 * rng.normal(size=(20, 32))).astype(np.float32)
-    assert set(cluster_embeddings(one, 2)) == {0}
+    three, truth = _voices(rng, 3, 8)
+    backend_says_three = lambda e: truth.copy()  # noqa: E731
+    # More voices than the maximum: the closest are merged, no voice is split.
+    two = cluster_windows(three, SpeakerCount(min=1, max=2), backend_says_three)
+    assert len(set(two)) == 2
+    assert all(len({two[i] for i in np.flatnonzero(truth == v)}) == 1 for v in range(3))
+    assert len(set(cluster_windows(three, SpeakerCount(min=1, max=3), backend_says_three))) == 3
+    # Fewer than the minimum: clustered again to the minimum.
+    backend_says_one = lambda e: np.zeros(len(e), dtype=int)  # noqa: E731
+    assert len(set(cluster_windows(three, SpeakerCount(min=3, max=4), backend_says_one))) == 3
+    # One voice the backend calls one stays one under the default range.
+    one, _ = _voices(rng, 1, 20)
+    assert set(cluster_windows(one, SpeakerCount(), backend_says_one)) == {0}
+
+
+def test_an_exact_count_is_exact_and_ignores_the_backend() -> None:
+    rng = np.random.default_rng(2)
+    two, truth = _voices(rng, 2, 6)
+    labels = cluster_windows(two, SpeakerCount(exact=2), lambda e: np.zeros(len(e), dtype=int))
+    assert labels == [0] * 6 + [1] * 6
+    assert set(cluster_windows(two, SpeakerCount(exact=1), lambda e: truth)) == {0}
+
+
+def test_a_short_answer_between_two_turns_keeps_its_speaker() -> None:
+    """Snapping turn changes to pauses once moved a two-word answer into the question before it
+    (the next pause was within reach), so a spoken security code was shown as the agent's."""
+    spoken = [
+        ("And", "A", 0.0, 0.2), ("the", "A", 0.2, 0.4), ("code?", "A", 0.4, 0.8),
+        ("nine", "C", 0.8, 1.0), ("four.", "C", 1.0, 1.3),
+        ("Thank", "A", 2.5, 2.8), ("you.", "A", 2.8, 3.0),
+    ]  # fmt: skip
+    words = [Word(w, s, e, speaker=who) for w, who, s, e in spoken]
+    snapped = snap_turn_boundaries(words)
+    assert [w.speaker for w in snapped] == ["A", "A", "A", "C", "C", "A", "A"]
 
 
 def test_overlapping_windows_become_turns() -> None:

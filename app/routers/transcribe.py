@@ -43,7 +43,11 @@ async def create_transcription(
     language: Annotated[str | None, Form(description="ISO 639-1 code; auto-detected if omitted.")] = None,
     instructions: Annotated[str | None, Form(description="Custom analysis instructions, max 2,000 characters.")] = None,
     plan: Annotated[str | None, Form(description="`pro` or `transcription-ai`.")] = None,
-    speakers: Annotated[int | None, Form(description="Expected number of speakers (default 2).")] = None,
+    speakers: Annotated[
+        int | None, Form(description="Exactly this many speakers (1-10). Default: the diarizer decides, 1 or 2.")
+    ] = None,
+    min_speakers: Annotated[int | None, Form(description="At least this many speakers (default 1).")] = None,
+    max_speakers: Annotated[int | None, Form(description="At most this many speakers (default 2).")] = None,
     channels: Annotated[
         str | None, Form(description="`split`: one speaker per stereo channel; `mix`: never split.")
     ] = None,
@@ -72,6 +76,8 @@ async def create_transcription(
             instructions=instructions,
             plan=plan,
             speakers=speakers,
+            min_speakers=min_speakers,
+            max_speakers=max_speakers,
             channels=channels,
             redact_pii=redact_pii,
             metadata=metadata,

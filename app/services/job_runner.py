@@ -29,6 +29,7 @@ from app.errors import ApiError
 from app.models import Job, JobStage, JobStatus, WebhookAttempt, WebhookStatus, utcnow
 from app.schemas import JobDetailOut, job_detail_out
 from app.services import audio, audio_store, jobs, ledger, pipeline, pricing, webhooks
+from app.services.diarization import SpeakerCount
 from app.services.job_queue import QueueUnavailable
 from app.services.pipeline import TranscriptionOptions
 
@@ -81,7 +82,13 @@ def options_to_json(options: TranscriptionOptions) -> dict[str, Any]:
 
 
 def options_from_json(data: dict[str, Any]) -> TranscriptionOptions:
-    return TranscriptionOptions(**data)
+    data = dict(data)
+    speakers = data.pop("speakers", None)
+    if isinstance(speakers, int):  # stored before min/max existed, when the number was a ceiling
+        count = SpeakerCount(max=speakers, min=min(1, speakers))
+    else:
+        count = SpeakerCount(**speakers) if isinstance(speakers, dict) else SpeakerCount()
+    return TranscriptionOptions(**data, speakers=count)
 
 
 @dataclasses.dataclass(frozen=True)

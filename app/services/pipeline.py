@@ -14,7 +14,7 @@ from app.errors import BadRequest
 from app.models import JobStage
 from app.services import analysis, redaction
 from app.services.audio import DecodedAudio, channels_differ
-from app.services.diarization import Diarizer
+from app.services.diarization import Diarizer, SpeakerCount
 from app.services.models_registry import ModelRegistry
 from app.services.speakers import DiarizedTranscript, attribute_words, build_transcript
 
@@ -25,7 +25,7 @@ ChannelMode = Literal["auto", "split", "mix"]
 class TranscriptionOptions:
     language: str | None = None
     instructions: str | None = None
-    speakers: int = 2
+    speakers: SpeakerCount = field(default_factory=SpeakerCount)
     channels: ChannelMode = "auto"
     redact_pii: bool = False
 

@@ -122,13 +122,16 @@ def snap_turn_boundaries(words: list[Word], reach: int = 3, margin: float = 0.15
             i += 1
             continue
         before, after = words[i - 1].speaker, words[i].speaker
-        low, high = max(1, i - reach), min(len(words) - 1, i + reach)
-        # Only move within the stretch where these two speakers meet.
-        candidates = [
-            k
-            for k in range(low, high + 1)
-            if all(w.speaker in (before, after) for w in words[min(k, i) - 1 : max(k, i) + 1])
-        ]
+        # Only move within the two turns that meet here, and never so far that one of them
+        # disappears: a two-word answer ("nine four seven") is a turn of its own.
+        first = i - 1
+        while first > 0 and words[first - 1].speaker == before:
+            first -= 1
+        last = i
+        while last + 1 < len(words) and words[last + 1].speaker == after:
+            last += 1
+        low, high = max(first + 1, i - reach), min(last, i + reach)
+        candidates = list(range(low, high + 1))
         best = max(candidates, key=lambda k: (_boundary_score(words, k), -abs(k - i)), default=i)
         if best != i and _boundary_score(words, best) > _boundary_score(words, i) + margin:
             for k in range(min(best, i), max(best, i)):

@@ -19,13 +19,14 @@ from typing import IO, Any
 
 from starlette.concurrency import run_in_threadpool
 
-from app.config import Settings
+from app.config import MAX_SPEAKERS, Settings
 from app.errors import ApiError, BadRequest, PayloadTooLarge, ServiceUnavailable
 from app.models import Job, new_id, utcnow
 from app.runtime import Runtime
 from app.services import audio, audio_store, job_runner, jobs, ledger, pipeline, pricing, redaction, webhooks
 from app.services.accounts import Principal
 from app.services.audio import DecodedAudio
+from app.services.diarization import SpeakerCount
 from app.services.job_queue import QueueUnavailable
 from app.services.pipeline import ChannelMode, StageTimings, TranscriptionOptions
 
@@ -54,6 +55,8 @@ class TranscribeRequest:
     metadata: str | None = None
     callback_url: str | None = None
     run_async: bool = False
+    min_speakers: int | None = None
+    max_speakers: int | None = None
 
     @property
     def is_async(self) -> bool:
@@ -119,9 +122,7 @@ def validate(request: TranscribeRequest, settings: Settings) -> tuple[Upload, Tr
     language = (request.language or "").strip().lower() or None
     if language is not None and not (len(language) == 2 and language.isalpha()):
         raise BadRequest("'language' must be an ISO 639-1 code such as 'en' or 'es'.")
-    speakers = request.speakers if request.speakers is not None else settings.default_speakers
-    if not 1 <= speakers <= 10:
-        raise BadRequest("'speakers' must be between 1 and 10.")
+    count = speaker_count(request, settings)
     channels = (request.channels or "auto").strip().lower()
     if channels not in ("auto", "split", "mix"):
         raise BadRequest("'channels' must be 'split' or 'mix'.")
@@ -129,11 +130,32 @@ def validate(request: TranscribeRequest, settings: Settings) -> tuple[Upload, Tr
     options = TranscriptionOptions(
         language=language,
         instructions=request.instructions or None,
-        speakers=speakers,
+        speakers=count,
         channels=mode,
         redact_pii=request.redact_pii,
     )
     return request.upload, options
+
+
+def speaker_count(request: TranscribeRequest, settings: Settings) -> SpeakerCount:
+    """`speakers` is exact; `min_speakers`/`max_speakers` bound the diarizer's own choice."""
+    for name in ("speakers", "min_speakers", "max_speakers"):
+        value = getattr(request, name)
+        if value is not None and not 1 <= value <= MAX_SPEAKERS:
+            raise BadRequest(f"'{name}' must be between 1 and {MAX_SPEAKERS}.")
+    low = request.min_speakers if request.min_speakers is not None else settings.default_min_speakers
+    high = request.max_speakers if request.max_speakers is not None else settings.default_max_speakers
+    if request.speakers is not None:
+        if (request.min_speakers or 1) > request.speakers or (request.max_speakers or MAX_SPEAKERS) < request.speakers:
+            raise BadRequest("'speakers' must lie between 'min_speakers' and 'max_speakers'.")
+        return SpeakerCount(exact=request.speakers)
+    if request.min_speakers is not None and request.max_speakers is None:
+        high = max(high, low)
+    if request.max_speakers is not None and request.min_speakers is None:
+        low = min(low, high)
+    if low > high:
+        raise BadRequest("'min_speakers' must not be more than 'max_speakers'.")
+    return SpeakerCount(min=low, max=high)
 
 
 def _read_limited(upload: Upload, limit: int) -> IO[bytes]:

@@ -1,0 +1,63 @@
+"""The evaluation corpus: generated calls with their truth, in two splits by seed.
+
+`dev` is for tuning; `test` is for reporting only. Never read the test split's failures to change a
+rule: that is what makes its figures mean something on calls nobody here wrote.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.corpus.render import VARIANTS, render
+from bench.corpus.scenarios import FAMILIES, make_script
+
+SPLIT_SEEDS = {"dev": 10_000, "test": 50_000}
+CALLS_PER_FAMILY = 3
+GENERATOR_VERSION = 1
+
+
+@dataclass(frozen=True)
+class CorpusCall:
+    call_id: str
+    folder: Path
+    truth: dict[str, Any]
+
+    def audio(self, variant: str) -> Path:
+        return self.folder / ("mp3.mp3" if variant == "mp3" else f"{variant}.wav")
+
+    @property
+    def rttm(self) -> Path:
+        return self.folder / "ref.rttm"
+
+    @property
+    def reference_text(self) -> str:
+        return (self.folder / "transcript.txt").read_text()
+
+
+def calls_of(split: str, per_family: int = CALLS_PER_FAMILY) -> list[tuple[str, str, int]]:
+    """(call id, family, seed) of every call in a split, in a fixed order."""
+    base = SPLIT_SEEDS[split]
+    out = []
+    for round_ in range(per_family):
+        for index, family in enumerate(FAMILIES):
+            seed = base + round_ * 100 + index
+            out.append((f"{family}-{seed}", family, seed))
+    return out
+
+
+def build(
+    root: Path, split: str, per_family: int = CALLS_PER_FAMILY, variants: tuple[str, ...] = VARIANTS
+) -> list[CorpusCall]:
+    """Render what is missing (cached by generator version), return the split's calls."""
+    calls = []
+    for call_id, family, seed in calls_of(split, per_family):
+        folder = root / f"v{GENERATOR_VERSION}" / split / call_id
+        truth_file = folder / "truth.json"
+        missing = [v for v in variants if not (folder / ("mp3.mp3" if v == "mp3" else f"{v}.wav")).exists()]
+        if missing or not truth_file.exists():
+            render(make_script(family, seed), seed, folder, variants=tuple(VARIANTS))
+        calls.append(CorpusCall(call_id, folder, json.loads(truth_file.read_text())))
+    return calls
