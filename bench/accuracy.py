@@ -50,13 +50,22 @@ def _tokens(name: str | None) -> list[str]:
     return re.sub(r"[^a-z ]", " ", (name or "").lower()).split()
 
 
+def _same_word(a: str, b: str) -> bool:
+    """One name word, allowing the recognizer's spelling of it ("Reilly" heard as "Riley")."""
+    from difflib import SequenceMatcher
+
+    return a == b or SequenceMatcher(None, a, b).ratio() >= 0.75
+
+
 def name_matches(predicted: str | None, truth: str | None) -> bool:
-    """Right when both are absent, or when every predicted word belongs to the true name and the
-    first name or the surname is there."""
+    """Right when both are absent, or when every predicted word is a word of the true name (as the
+    recognizer may spell it) and the first name or the surname is there."""
     if truth is None:
         return predicted is None
     got, want = _tokens(predicted), _tokens(truth)
-    return bool(got) and set(got) <= set(want) and (want[0] in got or want[-1] in got)
+    if not got or not all(any(_same_word(g, w) for w in want) for g in got):
+        return False
+    return any(_same_word(g, want[0]) or _same_word(g, want[-1]) for g in got)
 
 
 def digits_only(text: str) -> str:
@@ -81,8 +90,8 @@ def leaked(secret: str, result: dict[str, Any]) -> bool:
     for text in all_strings(result):
         if len(secret) >= 8 and secret in digits_only(text):
             return True
-        runs = digit_runs(text.split())
-        if any(secret in digits for _, digits in runs):
+        runs = [digits for _, digits in digit_runs(text.split())]
+        if any(secret in digits if len(secret) >= 8 else secret == digits for digits in runs):
             return True
     return False
 
@@ -108,9 +117,12 @@ def score_analysis(call: CorpusCall, result: dict[str, Any], tally: Tally, tag: 
         tally.hit("financial", amount in values, f"{tag} financial {key} {amount} not in {sorted(values)}")
         tally.hit("financial_field", analysis["financial"].get(key) == amount)
     shared = " | ".join(analysis["compliance"]["sensitive_data_shared"])
-    for card in truth["cards"]:
-        found = bool(re.search(rf"{card['first4']}[ *]+{card['last4']}", shared))
-        tally.hit("card_masked", found, f"{tag} card {card['brand']} not in {shared!r}")
+    cards_listed = shared.count("Credit card")
+    for index, card in enumerate(truth["cards"]):
+        # Found: listed, masked. The digits shown may differ where the recognizer misheard one.
+        tally.hit("card_masked", cards_listed > index, f"{tag} card {card['brand']} not in {shared!r}")
+        exact = bool(re.search(rf"{card['first4']}[ *]+{card['last4']}", shared))
+        tally.hit("card_digits_exact", exact)
     for secret in truth["secrets"]:
         tally.hit("no_leak", not leaked(secret, result), f"{tag} LEAK of a {len(secret)}-digit secret")
 
@@ -209,7 +221,7 @@ def report(tallies: dict[str, Tally], split: str) -> None:
     overall = Tally()
     for t in tallies.values():
         overall.add(t)
-    rows = ["request_ok", "speakers_right", *FIELDS, "financial_field", "card_masked", "no_leak"]
+    rows = ["request_ok", "speakers_right", *FIELDS, "financial_field", "card_masked", "card_digits_exact", "no_leak"]
     numbers = ["wer", "der_c0.0", "der_c0.25", "raw_senko_der_c0.0", "rtf"]
     columns = [*tallies, "all"]
     print(f"\nsplit: {split}")

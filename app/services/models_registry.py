@@ -7,6 +7,7 @@ import threading
 import time
 
 from app.config import Settings
+from app.services.analysis import ner
 from app.services.analysis.llm import LLMAnalyzer
 from app.services.asr import Transcriber, WhisperTranscriber
 from app.services.diarization import ChannelDiarizer, Diarizer, PyannoteDiarizer, SenkoDiarizer
@@ -70,6 +71,7 @@ class ModelRegistry:
     def load_all(self) -> None:
         self.transcriber()
         self.diarizer()
+        ner.warm_up()
 
     def status(self) -> dict[str, str]:
         return {

@@ -33,6 +33,9 @@ REPEATS = {"double": 2, "triple": 3}
 # Words a recognizer writes for a digit it heard ("nine for seven"); taken as digits only between
 # two other digits.
 HOMOPHONES = {"for": "4", "fore": "4", "to": "2", "too": "2", "won": "1", "ate": "8"}
+# More words than this from the other side between two of one speaker's words break a number.
+INTERRUPTION_WORDS = 2
+MONEY_WORDS = {"dollar", "dollars", "bucks", "cents", "usd", "pounds", "euros"}
 # Said between the digits of one number without ending it.
 FILLERS = {"uh", "um", "er", "erm", "ah", "dash", "hyphen"}
 
@@ -193,6 +196,8 @@ class Redaction:
 
     replacements: dict[int, str | None] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    card_positions: list[int] = field(default_factory=list)
+    """Where each card found starts."""
 
     def apply(self, words: Sequence[str]) -> list[str | None]:
         return [self.replacements.get(i, w) for i, w in enumerate(words)]
@@ -230,6 +235,52 @@ def digit_runs(words: Sequence[str]) -> list[tuple[int, str]]:
 def _context_before(words: Sequence[str], index: int, pattern: re.Pattern[str], reach: int = KEYWORD_REACH) -> bool:
     window = " ".join(words[max(0, index - reach) : index])
     return bool(pattern.search(window))
+
+
+def _cue_index(words: Sequence[str], index: int, pattern: re.Pattern[str], reach: int = KEYWORD_REACH) -> int | None:
+    """The index of the word where the last match of `pattern` within `reach` words before
+    `index` starts, or None."""
+    start = max(0, index - reach)
+    window = " ".join(words[start:index])
+    matches = list(pattern.finditer(window))
+    if not matches:
+        return None
+    return start + window[: matches[-1].start()].count(" ")
+
+
+def _answers(words: Sequence[str], runs: list[list[int]], position: int, pattern: re.Pattern[str]) -> bool:
+    """Whether run `position` is the first number said after a cue ("the security code?" ...
+    "nine four seven"): a later number ("that payment of 284 dollars") answers nothing."""
+    first = runs[position][0]
+    cue = _cue_index(words, first, pattern)
+    if cue is None:
+        return False
+    return not any(cue <= run[0] < first for run in runs[:position])
+
+
+def _is_money(words: Sequence[str], run: list[int]) -> bool:
+    after = _strip(words[run[-1] + 1]) if run[-1] + 1 < len(words) else ""
+    return after in MONEY_WORDS or words[run[0]].lstrip().startswith("$")
+
+
+def _take_homophones(tokens: list[_Token], runs: list[list[int]], position: int) -> list[int]:
+    """After a security-code cue the recognizer writes "for one nine" for 419: homophones next to
+    the run (before it or after it) are digits too."""
+    run = list(runs[position])
+    taken = {i for other in runs for i in other}
+
+    def homophone(i: int) -> bool:
+        return 0 <= i < len(tokens) and i not in taken and _strip(tokens[i].text) in HOMOPHONES
+
+    while len(run) < 4 and homophone(run[0] - 1):
+        i = run[0] - 1
+        tokens[i] = _Token(tokens[i].text, HOMOPHONES[_strip(tokens[i].text)])
+        run.insert(0, i)
+    while len(run) < 4 and homophone(run[-1] + 1):
+        i = run[-1] + 1
+        tokens[i] = _Token(tokens[i].text, HOMOPHONES[_strip(tokens[i].text)])
+        run.append(i)
+    return run
 
 
 def _mask_span(tokens: list[_Token], run: list[int], start: int, end: int, masked: str, redaction: Redaction) -> None:
@@ -295,27 +346,36 @@ def _mask_whole(tokens: list[_Token], run: list[int], masked: str, redaction: Re
     _mask_span(tokens, run, 0, len(digits), masked, redaction)
 
 
-def find_sensitive(words: Sequence[str], *, redact_pii: bool = False) -> Redaction:
-    """Scan the words of one speaker (in order) and decide what to mask."""
+def find_sensitive(words: Sequence[str], *, redact_pii: bool = False, card_at: int | None = None) -> Redaction:
+    """Scan the words of one speaker (in order) and decide what to mask. `card_at`: where another
+    reading of the same words found a card, so that "and the code?" is read as a card's code."""
     tokens = tokens_to_digits(words)
     redaction = Redaction()
-    card_seen_at: int | None = None
-    for run in _runs(tokens):
+    card_seen_at: int | None = card_at
+    runs = _runs(tokens)
+    for position, run in enumerate(runs):
         digits = "".join(tokens[i].digits for i in run)
         first = run[0]
         if _find_cards(tokens, words, run, redaction):
             card_seen_at = first
+            redaction.card_positions.append(first)
             continue
         near_card = card_seen_at is not None and first - card_seen_at < 60
-        cvv_asked = _context_before(words, first, CVV_CONTEXT) or (
-            near_card and _context_before(words, first, CODE_WORD, 6)
+        money = _is_money(words, run)
+        cvv_asked = not money and (
+            _answers(words, runs, position, CVV_CONTEXT) or (near_card and _answers(words, runs, position, CODE_WORD))
         )
-        if 3 <= len(digits) <= 4 and cvv_asked:
+        if cvv_asked and len(digits) < 3:
+            run = _take_homophones(tokens, runs, position)
+            digits = "".join(tokens[i].digits for i in run)
+        # The first number after "the security code?" is the code, even with a digit not heard.
+        if 1 <= len(digits) <= 4 and cvv_asked:
             _mask_whole(tokens, run, "***", redaction)
             redaction.findings.append(Finding("cvv", "CVV (redacted)"))
         elif (
             3 <= len(digits) <= 6
-            and _context_before(words, first, EXPIRY_CONTEXT)
+            and not money
+            and _answers(words, runs, position, EXPIRY_CONTEXT)
             and (near_card or _context_before(words, first, CARD_CONTEXT, 25))
         ):
             _mask_whole(tokens, run, "**/**", redaction)
@@ -351,19 +411,32 @@ def redact_words(words: list[Word], *, redact_pii: bool) -> tuple[list[Word], li
     """Mask what was said, read two ways: each speaker's words as one sequence (a card split across
     segments, or interrupted by the other side's "mm-hmm", is still one number), and the whole call
     in order (the agent asks "and the security code?", the customer answers "nine four seven")."""
-    sequences = [list(range(len(words)))]
-    by_speaker: dict[str | None, list[int]] = {}
+    by_speaker: dict[str | None, list[int | None]] = {}
     for index, word in enumerate(words):
-        by_speaker.setdefault(word.speaker, []).append(index)
-    if len(by_speaker) > 1:
-        sequences.extend(by_speaker.values())
+        own = by_speaker.setdefault(word.speaker, [])
+        # An interruption of more than a backchannel ends a number: a card read out, the
+        # agent's question, then the code must not run together into one digit string.
+        if own and own[-1] is not None and index - own[-1] > INTERRUPTION_WORDS + 1:
+            own.append(None)
+        own.append(index)
+    per_speaker = list(by_speaker.values()) if len(by_speaker) > 1 else []
+    whole_call: list[int | None] = list(range(len(words)))
 
     findings: list[Finding] = []
     replacements: dict[int, str | None] = {}
-    for indexes in sequences:
-        redaction = find_sensitive([words[i].word for i in indexes], redact_pii=redact_pii)
+    card_at: int | None = None
+    # The whole call is read last, knowing where a card was read in one speaker's words.
+    for indexes in [*per_speaker, whole_call]:
+        said = [words[i].word if i is not None else "|" for i in indexes]
+        redaction = find_sensitive(said, redact_pii=redact_pii, card_at=card_at if indexes is whole_call else None)
+        starts = [i for i in (indexes[p] for p in redaction.card_positions) if i is not None]
+        if starts and indexes is not whole_call:
+            card_at = min([*starts, *([card_at] if card_at is not None else [])])
         for position, replacement in redaction.replacements.items():
-            index = indexes[position]
+            at = indexes[position]
+            if at is None:
+                continue
+            index = at
             # A word masked by both readings keeps the stronger mask (fewer digits shown).
             if index not in replacements or _visible_digits(replacement) < _visible_digits(replacements[index]):
                 replacements[index] = replacement

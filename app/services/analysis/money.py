@@ -27,7 +27,11 @@ AMOUNT = re.compile(
 PURPOSES: list[tuple[str, re.Pattern[str]]] = [
     (
         "credit_issued",
-        re.compile(r"\b(credit(ed)?|refund(ed)?|reimburs\w*|waiv\w*|discount\w*|back to your)\b", re.I),
+        re.compile(
+            r"\b(credit\w*|refund\w*|reimburs\w*|waiv\w*|discount\w*|compensat\w*)\b"
+            r"|\bback (on|to|in)(to)? (your|you)\b",
+            re.I,
+        ),
     ),
     (
         "recurring_amount",
@@ -40,7 +44,7 @@ PURPOSES: list[tuple[str, re.Pattern[str]]] = [
         "payment_today",
         re.compile(
             r"\b(today|right now|process(ed|ing)? (a|the|your) payment|take (a|the) payment|paid|charg(e|ed|ing) "
-            r"(it|your card|the card)|payment of)\b",
+            r"(it|your card|the card)|payment of|(has been|was|I've|I have) taken|went through|put down)\b",
             re.I,
         ),
     ),
@@ -63,7 +67,7 @@ SPOKEN_METHOD = re.compile(
 OTHER_METHODS = [
     (re.compile(r"\b(bank account|checking account|ach|direct debit)\b", re.I), "Bank account"),
     (re.compile(r"\bpaypal\b", re.I), "PayPal"),
-    (re.compile(r"\b(check|cheque)\b", re.I), "Check"),
+    (re.compile(r"\b(by|a|with|mail(ed)?|send(ing)?|sent) (check|cheque)\b", re.I), "Check"),
 ]
 
 
@@ -74,13 +78,18 @@ class Mention:
     sentence: str
 
 
+# Speech recognition writes "$62 .50", "48 .25 dollars" and "dollar 48.25".
+SPACED_DECIMAL = re.compile(r"(\d) \.(\d)")
+DOLLAR_BEFORE = re.compile(r"\bdollars? (?=\d)", re.IGNORECASE)
+
+
 def to_digits(text: str) -> str:
     """Number words to digits ("seventy five dollars" -> "75 dollars"), keeping everything else."""
     try:
         converted: str = alpha2digit(text, "en")
     except (ValueError, RuntimeError):
-        return text
-    return converted
+        converted = text
+    return DOLLAR_BEFORE.sub("$", SPACED_DECIMAL.sub(r"\1.\2", converted))
 
 
 def format_cents(cents: int) -> str:

@@ -33,6 +33,7 @@ CALL_TYPES: dict[CallType, list[tuple[re.Pattern[str], float]]] = {
         (r"\bclose my account\b", 2.0),
         (r"\b(stay|keep you|retain|loyalty)\b", 1.0),
         (r"\b(competitor|better (deal|offer|price))\b", 1.5),
+        (r"\b(terminat\w*|end (my|the) (contract|service|membership|subscription)|too expensive|close it)\b", 2.0),
     ),
     "sales": _cues(
         (
@@ -41,11 +42,17 @@ CALL_TYPES: dict[CallType, list[tuple[re.Pattern[str], float]]] = {
         ),
         (r"\b(interested in|pricing|quote|promotion|offer|package)\b", 1.0),
         (r"\border\b", 0.5),
+        (
+            r"\b(sign me up|premium|faster (plan|package|speed)|(second|another|extra) line|"
+            r"how much (would|does|is))\b",
+            2.0,
+        ),
     ),
     "billing": _cues(
         (r"\b(invoice|bill|billing|statement)\b", 1.5),
         (r"\b(charge[sd]?|overcharged|double charge)\b", 1.5),
         (r"\b(refund|credit|payment|balance|past due|late fee)\b", 1.0),
+        (r"\b(behind|owe|overdue|payment plan|installments?|pay (it|this|the rest|off|my))\b", 1.5),
     ),
     "complaint": _cues(
         (
@@ -54,6 +61,7 @@ CALL_TYPES: dict[CallType, list[tuple[re.Pattern[str], float]]] = {
         ),
         (r"\b(frustrat\w*|angry|upset|fed up|disappointed)\b", 2.0),
         (r"\b(rude|incompetent|nobody helps?)\b", 2.0),
+        (r"\b(not happy|a joke|never (turned|showed) up|complaint|waste of (my )?time|taking my business)\b", 2.0),
     ),
     "support": _cues(
         (r"\b(not working|stopped working|doesn't work|does not work|broken|error|crash\w*)\b", 2.0),
@@ -62,6 +70,12 @@ CALL_TYPES: dict[CallType, list[tuple[re.Pattern[str], float]]] = {
             1.5,
         ),
         (r"\b(internet|connection|wi-?fi|router|device|app|website|outage|dropping)\b", 1.0),
+        (
+            r"\b(cutting out|keeps? (dropping|failing|crashing)|locked|won't (connect|load|turn on|power on)|"
+            r"(update|change) (my|the) (address|details|email|phone)|moved (house|home)?|new address|"
+            r"question about|renewal|call me back|callback)\b",
+            1.5,
+        ),
     ),
 }
 # Ties go to the more specific type.
@@ -73,6 +87,11 @@ OUTCOMES: dict[CallOutcome, list[tuple[re.Pattern[str], float]]] = {
         (r"\b(transfer(ring)? you|put you through) to\b", 2.5),
         (r"\b(supervisor|manager|specialist|tier (2|two)|second line)\b", 1.5),
         (r"\b(will|going to) (call|contact|get back to) you\b", 1.0),
+        (
+            r"\b(hand(ing)? (it|this|you) (over|off)|pass(ing)? (it|this|you) (on|over|to)|rais(e|ing) (it|this) with|"
+            r"second line|(senior|specialist|higher|escalations?) (team|level|department)|open(ed)? a ticket)\b",
+            3.0,
+        ),
     ),
     "unresolved": _cues(
         (
@@ -82,10 +101,22 @@ OUTCOMES: dict[CallOutcome, list[tuple[re.Pattern[str], float]]] = {
         ),
         (r"\b(nothing (else )?I can do|still (not|doesn't|isn't))\b", 2.0),
         (r"\b(no solution|not resolved)\b", 2.5),
+        (
+            r"\b(won't|will not|doesn't|does not) (let|allow) (me|us)\b|\bno way (to|for me)\b|\b(the fee|it) stays\b",
+            2.0,
+        ),
+        (r"\b(unfortunately|I'm afraid|I am afraid)\b", 0.5),
+        (
+            r"\b(useless|ridiculous|unbelievable|taking my business elsewhere|nobody (can|will) help|a joke|"
+            r"waste of (my )?time|not good enough)\b",
+            1.0,
+        ),
     ),
     "partial": _cues(
         (r"\b(partial(ly)?|part of (it|the)|for now|in the meantime|remaining balance|rest of the)\b", 2.0),
-        (r"\b(follow up|call (us )?back|next week|temporary|workaround)\b", 1.0),
+        (r"\b(follow up|call (us |you )?back|next week|temporary|workaround|tomorrow)\b", 1.0),
+        (r"\b(rest|remainder|remaining|still (outstanding|owing|owed|due))\b", 1.0),
+        (r"\b(someone|somebody|we) will (call|ring|contact|reach out|get back)\b", 1.0),
     ),
     "resolved": _cues(
         (r"\b(resolved|taken care of|fixed|sorted|all set|working (now|again)|that did it)\b", 2.0),
@@ -96,6 +127,11 @@ OUTCOMES: dict[CallOutcome, list[tuple[re.Pattern[str], float]]] = {
         ),
         (r"\b(I will|I'll) (issue|apply|process|send|reset|update|credit|refund)\b", 1.0),
         (r"\b(that's|that is) (all|everything)|\bthanks? (so much|for your help)\b", 1.0),
+        (
+            r"\b(did the trick|went through|(is|are|that's|it's) (now )?(closed|updated|done|active|cancelled|canceled|"
+            r"changed|back|working|fixed|green)|all (done|changed|set|sorted)|(it's|that's|you're) all set)\b",
+            2.0,
+        ),
     ),
 }
 RECORDING = re.compile(
@@ -151,10 +187,15 @@ def call_type(text: str, customer_sentiment: CustomerSentiment | None) -> CallTy
     if customer_sentiment != "negative":
         scores["complaint"] *= 0.5
     best = max(TYPE_PRIORITY, key=lambda t: (scores[t], -TYPE_PRIORITY.index(t)))
-    return best if scores[best] >= 1.0 else None
+    # A service call that names no money, no sale, no cancellation and no grievance is support.
+    return best if scores[best] >= 1.0 else "support"
 
 
-def call_outcome(text: str, closing: str) -> CallOutcome | None:
+def call_outcome(
+    text: str, closing: str, customer_sentiment: CustomerSentiment | None = None, two_sided: bool = True
+) -> CallOutcome | None:
+    """Escalated, unresolved and partial need evidence; a two-sided call with none of it, whose
+    customer does not leave unhappy, ended the way most calls do: resolved."""
     scores = {o: _score(text, cues) for o, cues in OUTCOMES.items()}
     # How a call ends says most about how it went.
     for outcome, cues in OUTCOMES.items():
@@ -169,6 +210,8 @@ def call_outcome(text: str, closing: str) -> CallOutcome | None:
         return "resolved"
     if scores["partial"] >= 2.0:
         return "partial"
+    if two_sided and customer_sentiment != "negative" and scores["unresolved"] < 2.0:
+        return "resolved"
     return None
 
 
@@ -285,13 +328,13 @@ def analyze(transcript: DiarizedTranscript, findings: list[Finding]) -> CallFact
     closing = " ".join(s.text for s in transcript.segments[-4:])
 
     sentiment_of_customer = customer_sentiment(customer_turns)
-    outcome = call_outcome(full, closing)
+    outcome = call_outcome(full, closing, sentiment_of_customer, two_sided=bool(agent_turns and customer_turns))
     actions = _sentences(agent_turns, ACTION_CUES, 8)
     facts = CallFacts(
         call_type=call_type(full, sentiment_of_customer),
         call_outcome=outcome,
-        customer=entities.extract_customer(customer_text, agent_text),
-        agent=entities.extract_agent(agent_text),
+        customer=entities.extract_customer(customer_text, agent_text, role_turns),
+        agent=entities.extract_agent(agent_text, role_turns),
         financial=money.extract_financial(role_turns, findings),
         compliance=Compliance(
             recording_disclosure=bool(RECORDING.search(full)),
