@@ -122,7 +122,9 @@ class Settings(BaseSettings):
     is still running does no harm (the job row decides); a dead worker's job is retried sooner,
     after `job_stale_seconds`."""
     webhook_allow_private: bool = False
-    """Allow callback URLs that resolve to loopback, link-local or private addresses."""
+    """Allow callback URLs that resolve to loopback, link-local or private addresses, on any port."""
+    webhook_allowed_ports: list[int] = Field(default_factory=lambda: [80, 443])
+    """Ports a callback URL may name (a webhook to port 22 of some host is a port scan, not a hook)."""
     webhook_max_attempts: int = Field(default=6, ge=1)
     webhook_backoff_seconds: float = Field(default=5.0, ge=0)
     """Delay before the second delivery attempt; doubled for each further one."""
@@ -195,6 +197,17 @@ class Settings(BaseSettings):
     checkout_success_url: str = "http://127.0.0.1:8000/console#/balance?topup=success"
     """Where Stripe Checkout sends the customer after paying, unless the request names a URL."""
     checkout_cancel_url: str = "http://127.0.0.1:8000/console#/balance?topup=cancelled"
+    checkout_allowed_hosts: list[str] = Field(default_factory=list)
+    """Hosts a client may name in `success_url` / `cancel_url`, besides those of the two settings
+    above and of `public_base_url`."""
+
+    @cached_property
+    def checkout_hosts(self) -> frozenset[str]:
+        from urllib.parse import urlsplit
+
+        urls = [self.checkout_success_url, self.checkout_cancel_url, self.public_base_url or ""]
+        hosts = {urlsplit(u).hostname for u in urls} | {h.strip().lower() for h in self.checkout_allowed_hosts}
+        return frozenset(h.lower() for h in hosts if h)
 
     @cached_property
     def is_sqlite(self) -> bool:

@@ -254,3 +254,37 @@ async def test_not_configured_is_503(client: httpx.AsyncClient, account: Custome
         "error": {"message": "The Apex LLM backend is not configured on this server.", "code": 503}
     }
     assert (await client.get("/v1/jobs", headers=account.headers)).json()["jobs"] == []
+
+
+def _held(apex: Apex, job_id: str) -> int:
+    from sqlalchemy import select
+
+    from app.models import EntryKind
+
+    with apex.runtime.db.transaction() as session:
+        amounts = session.scalars(
+            select(LedgerEntry.amount_cents).where(LedgerEntry.job_id == job_id, LedgerEntry.kind == EntryKind.HOLD)
+        ).all()
+    return -sum(amounts)
+
+
+def test_both_limits_sent_become_the_smaller_one_upstream(apex: Apex) -> None:
+    customer = apex.customer()
+    apex.upstream.script(Reply(content="ok", prompt_tokens=10, completion_tokens=1))
+    apex.client(customer).chat.completions.create(
+        model="apex-latest", messages=MESSAGES, max_tokens=1_000_000, max_completion_tokens=1
+    )
+    sent = apex.upstream.requests[-1]
+    assert (sent["max_tokens"], sent["max_completion_tokens"]) == (1, 1)
+
+
+def test_usage_reported_beyond_the_hold_is_not_charged(apex: Apex) -> None:
+    """The upstream claims 5,000,000 tokens for a 5-token request: the hold is charged, no more."""
+    customer = apex.customer(credit_cents=500)
+    apex.upstream.script(Reply(content="ok", prompt_tokens=40, completion_tokens=5_000_000))
+    apex.client(customer).chat.completions.create(model="apex-latest", messages=MESSAGES, max_tokens=5)
+    job = apex.jobs(customer)[0]
+    held = _held(apex, job["id"])
+    assert 0 < held < 500
+    assert apex.job_charge(job["id"]) == held == job["cost_cents"]
+    assert apex.balance(customer) == 500 - held >= 0

@@ -33,6 +33,7 @@ def with_stripe(runtime: Runtime, api_base: str | None, **overrides: Any) -> Run
         "stripe_secret_key": SECRET_KEY,
         "stripe_webhook_secret": WEBHOOK_SECRET,
         "stripe_api_base": api_base,
+        "checkout_allowed_hosts": ["example.test"],
     }
     values.update(overrides)
     return dataclasses.replace(runtime, settings=settings_for(runtime.settings.database_url, **values))

@@ -65,8 +65,11 @@ def test_callback_urls_that_are_refused(url: str) -> None:
 
 
 def test_public_and_allowed_private_callback_urls() -> None:
-    target = webhooks.resolve_callback("https://93.184.216.34:8443/hooks/voxparse?x=1", allow_private=False)
+    target = webhooks.resolve_callback("https://93.184.216.34/hooks/voxparse?x=1", allow_private=False)
     assert target.address == "93.184.216.34"
+    # Another port only where the operator lists it (VOXPARSE_WEBHOOK_ALLOWED_PORTS).
+    listed = frozenset({443, 8443})
+    assert webhooks.resolve_callback("https://93.184.216.34:8443/h", allow_private=False, ports=listed).address
     assert webhooks.resolve_callback("http://127.0.0.1:9/hook", allow_private=True).address == "127.0.0.1"
 
 
@@ -120,7 +123,8 @@ async def _post_async(client: httpx.AsyncClient, customer: Customer, call: Synth
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"callback_url": "http://127.0.0.1:9/hook"}, "private address"),
+        ({"callback_url": "http://127.0.0.1/hook"}, "private address"),
+        ({"callback_url": "http://93.184.216.34:22/"}, "allowed port"),
         ({"callback_url": "gopher://example.com/"}, "http:// or https://"),
         ({"metadata": "not json"}, "JSON object"),
         ({"metadata": "[1, 2]"}, "JSON object"),

@@ -25,6 +25,8 @@ from app.services.accounts import Principal
 logger = logging.getLogger(__name__)
 
 PUBLIC_MODEL = "apex-latest"
+# The fields a client may limit the completion with; the smallest given wins.
+LIMIT_FIELDS = ("max_completion_tokens", "max_tokens")
 # Far above any model's output window; keeps the worst-case hold a sane number of cents.
 MAX_OUTPUT_TOKENS = 1_000_000
 JOB_TYPE = "apex"
@@ -77,6 +79,7 @@ def _redact_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
 class PreparedCall:
     job_id: str
     hold_id: int
+    hold_cents: int
     upstream_model: str
     params: dict[str, Any]
     client_wants_usage: bool
@@ -102,13 +105,16 @@ def prepare(runtime: Runtime, principal: Principal, body: dict[str, Any]) -> Pre
     n = body.get("n") or 1
     if not isinstance(n, int) or not 1 <= n <= 8:
         raise BadRequest("'n' must be between 1 and 8.")
-    max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
-    if max_tokens is not None and (not isinstance(max_tokens, int) or not 1 <= max_tokens <= MAX_OUTPUT_TOKENS):
-        raise BadRequest(f"'max_tokens' must be between 1 and {MAX_OUTPUT_TOKENS}.")
+    limits = {f: body[f] for f in LIMIT_FIELDS if body.get(f) is not None}
+    for name, value in limits.items():
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_OUTPUT_TOKENS:
+            raise BadRequest(f"'{name}' must be between 1 and {MAX_OUTPUT_TOKENS}.")
     params = {k: v for k, v in body.items() if k not in ("model", "messages", "stream", "stream_options")}
-    if max_tokens is None:
-        max_tokens = settings.apex_default_max_tokens
-        params["max_tokens"] = max_tokens
+    # One effective limit, the smallest given, sent in every field the client used: the hold is
+    # sized on the same number the upstream is held to.
+    max_tokens = min(limits.values()) if limits else settings.apex_default_max_tokens
+    for name in limits or {"max_tokens": max_tokens}:
+        params[name] = max_tokens
     if settings.apex_redact_cards:
         messages = _redact_messages(messages)
     params["messages"] = messages
@@ -122,6 +128,7 @@ def prepare(runtime: Runtime, principal: Principal, body: dict[str, Any]) -> Pre
         prepared = PreparedCall(
             job.id,
             hold_entry.id,
+            hold,
             upstream_model,
             params,
             client_wants_usage=bool((body.get("stream_options") or {}).get("include_usage")),
@@ -133,8 +140,16 @@ def prepare(runtime: Runtime, principal: Principal, body: dict[str, Any]) -> Pre
 def settle(
     runtime: Runtime, call: PreparedCall, prompt_tokens: int, completion_tokens: int, error: str | None = None
 ) -> int:
-    """Charge for what was used and close the job. Blocking."""
+    """Charge for what was used, never more than was held, and close the job. Blocking."""
     cost = cost_cents(runtime.settings, prompt_tokens, completion_tokens)
+    if cost > call.hold_cents:
+        # The upstream reported more than the request allowed: the excess is not the client's.
+        logger.warning(
+            "apex job %s: upstream usage (%d prompt + %d completion tokens, %d cents) exceeds the hold of %d cents; "
+            "charging the hold",
+            call.job_id, prompt_tokens, completion_tokens, cost, call.hold_cents,
+        )  # fmt: skip
+        cost = call.hold_cents
     with runtime.db.transaction() as session:
         job = session.get(Job, call.job_id)
         assert job is not None

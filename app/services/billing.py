@@ -10,17 +10,20 @@ concurrent event finds the row (or loses the race on its primary key) and change
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import stripe
+from pydantic import BaseModel, Field, StrictInt, ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.errors import BadGateway, BadRequest, ServiceUnavailable
-from app.models import EntryKind, Payment, PaymentStatus, StripeEvent
+from app.models import Account, EntryKind, Payment, PaymentStatus, StripeEvent
 from app.runtime import Runtime
 from app.services import ledger, pricing
 from app.services.accounts import Principal
@@ -32,6 +35,11 @@ SIGNATURE_TOLERANCE_SECONDS = 300
 
 class RetryLater(ServiceUnavailable):
     """Stripe should deliver this event again later (it does, with backoff, for days)."""
+
+
+class UnknownAccount(RetryLater):
+    """A paid session for an account this server does not have: answered non-2xx so that Stripe
+    keeps retrying while an operator looks (the error log names the event)."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,25 @@ def stripe_client(settings: Settings) -> stripe.StripeClient:
         base_addresses=base,  # type: ignore[arg-type]
         max_network_retries=1,
     )
+
+
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+def return_url(settings: Settings, url: str | None, field: str) -> str | None:
+    """A checkout return URL the client may choose: https (http only for this machine) on a host
+    the operator allows (`VOXPARSE_CHECKOUT_ALLOWED_HOSTS`, by default the console's own). Anything
+    else would let Stripe send a paying customer to a page of someone else's choosing."""
+    if url is None or not url.strip():
+        return None
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    secure = parts.scheme == "https" or (parts.scheme == "http" and host in LOCAL_HOSTS)
+    if not secure or not host or parts.username or parts.password or host not in settings.checkout_hosts:
+        raise BadRequest(
+            f"'{field}' must be an https URL on an allowed host ({', '.join(sorted(settings.checkout_hosts))})."
+        )
+    return url.strip()
 
 
 def create_checkout(
@@ -72,8 +99,8 @@ def create_checkout(
                 },
             }
         ],
-        "success_url": success_url or settings.checkout_success_url,
-        "cancel_url": cancel_url or settings.checkout_cancel_url,
+        "success_url": return_url(settings, success_url, "success_url") or settings.checkout_success_url,
+        "cancel_url": return_url(settings, cancel_url, "cancel_url") or settings.checkout_cancel_url,
         "client_reference_id": principal.account_id,
         "metadata": {
             "account_id": principal.account_id,
@@ -106,30 +133,78 @@ def verify_event(settings: Settings, payload: bytes, signature: str | None) -> d
         )
     except stripe.SignatureVerificationError as exc:
         raise BadRequest("Invalid Stripe signature.") from exc
-    except ValueError as exc:
+    except (ValueError, TypeError, AttributeError, KeyError) as exc:
         raise BadRequest("Invalid webhook payload.") from exc
-    body: dict[str, Any] = event.to_dict()
+    _refuse_future_timestamp(signature)
+    try:
+        body: dict[str, Any] = event.to_dict()
+    except (AttributeError, TypeError) as exc:  # a JSON string or list that is not an event
+        raise BadRequest("Invalid webhook payload.") from exc
     if not isinstance(body.get("id"), str) or not isinstance(body.get("type"), str):
         raise BadRequest("Invalid webhook payload.")
     return body
+
+
+def _refuse_future_timestamp(signature: str) -> None:
+    """stripe's check refuses old timestamps only; one from the future is refused the same way."""
+    for part in signature.split(","):
+        key, _, value = part.strip().partition("=")
+        if key == "t" and value.isdigit() and int(value) > time.time() + SIGNATURE_TOLERANCE_SECONDS:
+            raise BadRequest("Invalid Stripe signature: the timestamp is in the future.")
+
+
+class PaidSession(BaseModel):
+    """The fields of a paid Checkout Session that decide a credit, checked before any is made."""
+
+    id: str = Field(min_length=1)
+    payment_status: str
+    amount_total: StrictInt = Field(gt=0)
+    currency: str
+    payment_intent: str | None = None
+    client_reference_id: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
 
 
 def _seen(session: Session, event_id: str) -> bool:
     return session.get(StripeEvent, event_id) is not None
 
 
-def _credit_session(session: Session, settings: Settings, checkout: dict[str, Any]) -> None:
+def _paid_session(settings: Settings, event_id: str, checkout: dict[str, Any]) -> PaidSession | None:
+    """The session, validated; None when it is not (yet) paid. A malformed one is a 400."""
     if checkout.get("payment_status") != "paid":
-        return  # an asynchronous payment method: credited by async_payment_succeeded later
-    session_id = str(checkout["id"])
+        return None  # an asynchronous payment method: credited by async_payment_succeeded later
+    try:
+        paid = PaidSession.model_validate(checkout)
+    except ValidationError as exc:
+        logger.error("stripe event %s: checkout session of an unexpected shape: %s", event_id, _fields(exc))
+        raise BadRequest("Invalid checkout session in the webhook payload.") from exc
+    if paid.currency.lower() != settings.currency.lower():
+        logger.error("stripe event %s: checkout session in %s, not %s", event_id, paid.currency, settings.currency)
+        raise BadRequest(f"Checkout session in an unexpected currency ({paid.currency}).")
+    return paid
+
+
+def _fields(exc: ValidationError) -> str:
+    return ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors())
+
+
+def _credit_session(session: Session, settings: Settings, event_id: str, checkout: dict[str, Any]) -> None:
+    paid_session = _paid_session(settings, event_id, checkout)
+    if paid_session is None:
+        return
+    session_id = paid_session.id
     if session.get(Payment, session_id) is not None:
         return
-    metadata = checkout.get("metadata") or {}
-    account_id = metadata.get("account_id") or checkout.get("client_reference_id")
+    metadata = paid_session.metadata
+    account_id = metadata.get("account_id") or paid_session.client_reference_id
     if not account_id:
         logger.warning("checkout session without an account: ignored")
         return
-    paid = int(checkout.get("amount_total") or 0)
+    if session.get(Account, account_id) is None:
+        # Paid, but for no account here: never acknowledge it, so Stripe retries and it is seen.
+        logger.error("stripe event %s: checkout session %s credits unknown account", event_id, session_id)
+        raise UnknownAccount("The checkout session names an account that does not exist.")
+    paid = paid_session.amount_total
     product = settings.product_for(int(metadata.get("amount_cents") or paid))
     # The bonus is the product's, and only when the full product price was paid.
     bonus = int(metadata.get("bonus_cents") or (product.bonus_cents if product else 0))
@@ -139,10 +214,10 @@ def _credit_session(session: Session, settings: Settings, checkout: dict[str, An
         Payment(
             session_id=session_id,
             account_id=str(account_id),
-            payment_intent=checkout.get("payment_intent"),
+            payment_intent=paid_session.payment_intent,
             amount_cents=paid,
             bonus_cents=bonus,
-            currency=str(checkout.get("currency") or settings.currency),
+            currency=paid_session.currency,
             status=PaymentStatus.PAID,
             refunded_cents=0,
         )
@@ -222,7 +297,7 @@ def handle_event(runtime: Runtime, event: dict[str, Any]) -> str:
                 return "duplicate"
             action = HANDLERS.get(event_type)
             if action == "credit":
-                _credit_session(session, runtime.settings, obj)
+                _credit_session(session, runtime.settings, event_id, obj)
             elif action == "refund":
                 _refund_charge(session, obj)
             session.add(StripeEvent(id=event_id, type=event_type))

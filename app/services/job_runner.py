@@ -268,7 +268,9 @@ def deliver_webhook(runtime: Runtime, job_id: str) -> None:
     url, keys, body = taken
     try:
         # Resolved and checked again now: the name may point somewhere else than at submission.
-        target = webhooks.resolve_callback(url, allow_private=settings.webhook_allow_private)
+        target = webhooks.resolve_callback(
+            url, allow_private=settings.webhook_allow_private, ports=frozenset(settings.webhook_allowed_ports)
+        )
         result = webhooks.post(target, body, webhooks.sign(keys, body), timeout=settings.webhook_timeout_seconds)
     except webhooks.InvalidCallbackUrl as exc:
         result = webhooks.DeliveryResult(None, exc.message, 0)

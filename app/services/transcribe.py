@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 MAX_INSTRUCTIONS = 2000
 MAX_METADATA_BYTES = 4096
+MAX_METADATA_DEPTH = 32
 JOB_TYPE = "transcribe"
 
 
@@ -87,12 +88,25 @@ def parse_metadata(raw: str | None) -> dict[str, Any] | None:
         raise BadRequest(f"'metadata' is limited to {MAX_METADATA_BYTES} bytes.")
     try:
         value = json.loads(raw)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise BadRequest("'metadata' must be a JSON object.") from exc
     if not isinstance(value, dict):
         raise BadRequest("'metadata' must be a JSON object.")
+    if _depth(value) > MAX_METADATA_DEPTH:
+        raise BadRequest(f"'metadata' may be nested at most {MAX_METADATA_DEPTH} levels deep.")
     # Stored and sent on: a card number pasted into it is masked like one spoken in the call.
     return redaction.redact_result(_long_numbers_as_text(value), redact_pii=False)
+
+
+def _depth(value: Any) -> int:
+    """How deeply objects and arrays nest, counted without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def _long_numbers_as_text(value: Any) -> Any:
@@ -266,7 +280,9 @@ def submit(
     """Check, hold and queue an async job. Blocking: call from a worker thread."""
     settings = runtime.settings
     if callback_url is not None:
-        webhooks.resolve_callback(callback_url, allow_private=settings.webhook_allow_private)
+        webhooks.resolve_callback(
+            callback_url, allow_private=settings.webhook_allow_private, ports=frozenset(settings.webhook_allowed_ports)
+        )
     decoded = _decode(runtime, upload, options)
     duration = round(decoded.duration, 3)
     cost = pricing.transcription_cost_cents(duration, settings.price_per_hour_cents)

@@ -132,8 +132,9 @@ class Target:
     address: str
 
 
-def resolve_callback(url: str, *, allow_private: bool) -> Target:
-    """Refuse anything but an http(s) URL whose host resolves only to public addresses."""
+def resolve_callback(url: str, *, allow_private: bool, ports: frozenset[int] = frozenset({80, 443})) -> Target:
+    """Refuse anything but an http(s) URL on an allowed port whose host resolves only to public
+    addresses (with `allow_private`, for development, any port and address)."""
     if len(url) > MAX_CALLBACK_URL:
         raise InvalidCallbackUrl(f"'callback_url' is limited to {MAX_CALLBACK_URL} characters.")
     try:
@@ -145,6 +146,9 @@ def resolve_callback(url: str, *, allow_private: bool) -> Target:
         raise InvalidCallbackUrl("'callback_url' must be an http:// or https:// URL.")
     if parts.username or parts.password:
         raise InvalidCallbackUrl("'callback_url' must not contain credentials.")
+    if not allow_private and port not in ports:
+        allowed = ", ".join(str(p) for p in sorted(ports))
+        raise InvalidCallbackUrl(f"'callback_url' must use an allowed port ({allowed}).")
     try:
         infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:

@@ -136,7 +136,10 @@ OUTCOMES: dict[CallOutcome, list[tuple[re.Pattern[str], float]]] = {
 }
 RECORDING = re.compile(
     r"\b(call|conversation|line)s? (is|are|may be|will be|might be|is being|are being) (being )?(recorded|monitored)"
-    r"|\b(recorded|monitored) for (quality|training)|\brecording (this|the) call",
+    r"|\b(recorded|monitored) for (quality|training)|\brecording (this|the) call"
+    # Whatever the recognizer made of the noun: "this car may be recorded", "we record our calls".
+    r"|\b(may|might|will|could) be (being )?(recorded|monitored)\b|\b(is|are) being (recorded|monitored)\b"
+    r"|\bwe (record|monitor)\b|\b(recorded|monitored) (and|or) (recorded|monitored)\b",
     re.IGNORECASE,
 )
 ISSUE_CUES = re.compile(
@@ -182,13 +185,19 @@ def _role_turns(transcript: DiarizedTranscript, role: str) -> list[str]:
     return [s.text for s in transcript.segments if transcript.roles.get(s.speaker) == role]
 
 
+# The priors below speak for a real exchange only; a few words decide nothing.
+SUBSTANTIAL_WORDS = 30
+
+
 def call_type(text: str, customer_sentiment: CustomerSentiment | None) -> CallType | None:
     scores = {t: _score(text, cues) for t, cues in CALL_TYPES.items()}
     if customer_sentiment != "negative":
         scores["complaint"] *= 0.5
     best = max(TYPE_PRIORITY, key=lambda t: (scores[t], -TYPE_PRIORITY.index(t)))
     # A service call that names no money, no sale, no cancellation and no grievance is support.
-    return best if scores[best] >= 1.0 else "support"
+    if scores[best] >= 1.0:
+        return best
+    return "support" if len(text.split()) >= SUBSTANTIAL_WORDS else None
 
 
 def call_outcome(
@@ -210,7 +219,8 @@ def call_outcome(
         return "resolved"
     if scores["partial"] >= 2.0:
         return "partial"
-    if two_sided and customer_sentiment != "negative" and scores["unresolved"] < 2.0:
+    substantial = len(text.split()) >= SUBSTANTIAL_WORDS
+    if substantial and two_sided and customer_sentiment != "negative" and scores["unresolved"] < 2.0:
         return "resolved"
     return None
 
