@@ -186,6 +186,9 @@ class Settings(BaseSettings):
     # --- rate limits (the `limits` library's notation) ------------------------------------------
     rate_limit: str = "1000/minute"
     """Per API key, on every authenticated endpoint."""
+    auth_failure_rate_limit: str = "60/minute"
+    """Failed authentications per client address; past it, that address gets 429 until the window
+    frees, so keys cannot be guessed and logs cannot be flooded with 401s."""
     transcribe_rate_limit: str = "60/minute"
     """Per API key, on POST /v1/transcribe, on top of `rate_limit`."""
 

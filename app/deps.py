@@ -15,6 +15,7 @@ from fastapi import Depends, Request, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from app.config import Settings
+from app.errors import Unauthorized
 from app.runtime import Runtime
 from app.services import accounts
 from app.services.accounts import Principal
@@ -40,15 +41,23 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 def current_principal(
     runtime: RuntimeDep,
+    request: Request,
     response: Response,
     api_key: Annotated[str | None, Depends(_api_key_header)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """Authenticate the key (X-API-Key or Authorization: Bearer) and count the request."""
     presented = api_key or (bearer.credentials if bearer else None)
-    # A short transaction of its own, so a long request never keeps one open.
-    with runtime.db.transaction(read_only=True) as session:
-        principal = accounts.authenticate(session, presented)
+    client = request.client.host if request.client else "unknown"
+    limiter, failures = runtime.limiter, runtime.settings.auth_failure_rate_limit
+    limiter.refuse_if_over(failures, "auth-failures", client, per="client address")
+    try:
+        # A short transaction of its own, so a long request never keeps one open.
+        with runtime.db.transaction(read_only=True) as session:
+            principal = accounts.authenticate(session, presented)
+    except Unauthorized:
+        limiter.hit(failures, "auth-failures", client, per="client address")
+        raise
     state = runtime.limiter.hit(runtime.settings.rate_limit, "all", principal.key_id)
     if state is not None:
         response.headers.update(state.headers())

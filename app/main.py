@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -111,3 +113,31 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     # Only these peers may set the client address and scheme through X-Forwarded-*.
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app
+
+
+def __getattr__(name: str) -> Any:
+    """`uvicorn app.main:app` and `fastapi run`: the app, built from the environment's settings on
+    first access (importing this module stays cheap). `voxparse serve` remains the supported entry
+    point; this one behaves the same behind a proxy."""
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    _leave_forwarded_headers_to_the_app()
+    application = create_app()
+    globals()["app"] = application
+    return application
+
+
+def _leave_forwarded_headers_to_the_app() -> None:
+    """uvicorn wraps the app it loads in its own ProxyHeadersMiddleware, which believes
+    X-Forwarded-For from 127.0.0.1 whatever VOXPARSE_TRUSTED_PROXIES says. This app applies the
+    trusted list itself (as `voxparse serve` does, with uvicorn's handling off), so when uvicorn's
+    Config is loading this module (its `load` is on the stack), its own handling is turned off."""
+    frame = inspect.currentframe()
+    for _ in range(16):
+        if frame is None:
+            return
+        config: Any = frame.f_locals.get("self")
+        if type(config).__module__ == "uvicorn.config" and hasattr(config, "proxy_headers"):
+            config.proxy_headers = False
+            return
+        frame = frame.f_back

@@ -36,6 +36,7 @@ class Runtime:
     active_jobs: set[str] = field(default_factory=set)
     """Jobs this process is running now (their heartbeats are refreshed)."""
     transcription_slots: asyncio.Semaphore = field(init=False)
+    intake_slots: asyncio.Semaphore = field(init=False)
     queue: JobQueue = field(init=False)
     """Where async jobs go: the broker when one is configured, else this process's workers."""
     webhooks: ThreadPool = field(init=False)
@@ -45,6 +46,7 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self.transcription_slots = asyncio.Semaphore(self.settings.max_concurrent_transcriptions)
+        self.intake_slots = asyncio.Semaphore(self.settings.max_concurrent_transcriptions)
         self.queue = self._make_queue()
         self.webhooks = ThreadPool("voxparse-webhook", 2, lambda job_id: job_runner.deliver_webhook(self, job_id))
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from app.main import create_app
@@ -61,5 +62,26 @@ async def test_unreachable_redis_fails_open(database_url: str) -> None:
         async with serve_asgi(create_app(runtime=runtime)) as client:
             for _ in range(2):
                 assert (await client.get("/v1/balance", headers=customer.headers)).status_code == 200
+    finally:
+        runtime.close()
+
+
+async def test_failed_authentication_is_limited_per_client_address(database_url: str) -> None:
+    runtime = Runtime.create(settings_for(database_url, auth_failure_rate_limit="5/minute"))
+    customer = make_account(runtime)
+    app = create_app(runtime=runtime)
+    try:
+        async with serve_asgi(app) as client:
+            for _ in range(5):
+                assert_error(await client.get("/v1/balance", headers={"X-API-Key": "vxp_live_guess"}), 401)
+            limited = await client.get("/v1/balance", headers={"X-API-Key": "vxp_live_guess"})
+            assert "client address" in assert_error(limited, 429)
+            assert 1 <= int(limited.headers["Retry-After"]) <= 60
+            # Past the limit the address is refused whatever it sends: guessing is bounded.
+            assert_error(await client.get("/v1/balance", headers=customer.headers), 429)
+            # Another address is not held back.
+            transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 4000))
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as other:
+                assert (await other.get("/v1/balance", headers=customer.headers)).status_code == 200
     finally:
         runtime.close()

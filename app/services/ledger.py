@@ -81,20 +81,26 @@ def _add(session: Session, account_id: str, kind: EntryKind, amount: int, **fiel
     return entry
 
 
+def spendable_cents(session: Session, account: Account, *, expiry_days: int, needed: int = 0) -> int:
+    """What the account may spend now; 402 when its credits expired or it cannot cover `needed`."""
+    if is_expired(session, account, expiry_days):
+        raise CreditsExpired(
+            f"Your credits expired after {expiry_days} days without a charge or a top-up. Top up to continue."
+        )
+    available = balance_cents(session, account.id)
+    if available < needed:
+        raise InsufficientBalance(
+            f"Insufficient balance: this request needs {needed} cents and {max(available, 0)} are available."
+        )
+    return available
+
+
 def place_hold(session: Session, account_id: str, job_id: str, amount_cents: int, *, expiry_days: int) -> LedgerEntry:
     """Reserve `amount_cents` for a job, or raise 402 when the account cannot cover it."""
     if amount_cents < 0:
         raise ValueError("a hold cannot be negative")
     account = lock_account(session, account_id)
-    if is_expired(session, account, expiry_days):
-        raise CreditsExpired(
-            f"Your credits expired after {expiry_days} days without a charge or a top-up. Top up to continue."
-        )
-    available = balance_cents(session, account_id)
-    if available < amount_cents:
-        raise InsufficientBalance(
-            f"Insufficient balance: this request needs {amount_cents} cents and {max(available, 0)} are available."
-        )
+    spendable_cents(session, account, expiry_days=expiry_days, needed=amount_cents)
     return _add(session, account_id, EntryKind.HOLD, -amount_cents, job_id=job_id, reason="estimated cost")
 
 

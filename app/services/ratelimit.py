@@ -42,7 +42,23 @@ class RateLimiter:
     def from_redis_url(cls, redis_url: str | None) -> RateLimiter:
         return cls(redis_url or "memory://")
 
-    def hit(self, rule: str, scope: str, key: str) -> LimitState | None:
+    def refuse_if_over(self, rule: str, scope: str, key: str, *, per: str) -> None:
+        """429 when `key` has used up `rule` already, without counting this request."""
+        item: RateLimitItem = parse(rule)
+        try:
+            if self._limiter.test(item, "voxparse", scope, key):
+                return
+            stats = self._limiter.get_window_stats(item, "voxparse", scope, key)
+        except Exception as exc:
+            logger.warning("rate limit storage unavailable (%s); not limiting", type(exc).__name__)
+            return
+        retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+        raise TooManyRequests(
+            f"Rate limit exceeded: {rule} per {per}. Retry after {retry_after} seconds.",
+            headers={"Retry-After": str(retry_after)},
+        )
+
+    def hit(self, rule: str, scope: str, key: str, *, per: str = "API key") -> LimitState | None:
         """Count one request against `rule` for `key`; raise 429 when it is over.
 
         Returns None when the storage cannot be reached: limits then fail open rather than
@@ -59,7 +75,7 @@ class RateLimiter:
         if not allowed:
             retry_after = max(1, math.ceil(stats.reset_time - time.time()))
             raise TooManyRequests(
-                f"Rate limit exceeded: {rule} per API key. Retry after {retry_after} seconds.",
+                f"Rate limit exceeded: {rule} per {per}. Retry after {retry_after} seconds.",
                 headers={**state.headers(), "Retry-After": str(retry_after)},
             )
         return state

@@ -20,8 +20,8 @@ from typing import IO, Any
 from starlette.concurrency import run_in_threadpool
 
 from app.config import MAX_SPEAKERS, Settings
-from app.errors import ApiError, BadRequest, PayloadTooLarge, ServiceUnavailable
-from app.models import Job, new_id, utcnow
+from app.errors import ApiError, BadRequest, NotFound, PayloadTooLarge, ServiceUnavailable
+from app.models import Account, Job, new_id, utcnow
 from app.runtime import Runtime
 from app.services import audio, audio_store, job_runner, jobs, ledger, pipeline, pricing, redaction, webhooks
 from app.services.accounts import Principal
@@ -220,11 +220,37 @@ def _fail_job(runtime: Runtime, job_id: str, reason: str) -> None:
             jobs.fail_job(session, job, reason)
 
 
-def _decode(runtime: Runtime, upload: Upload, options: TranscriptionOptions) -> DecodedAudio:
-    """Everything refused on sight of the audio, before any hold."""
+class BalanceBudget:
+    """The account's spendable credit, read once, against the cost of `seconds` of audio: decoding
+    stops with a 402 as soon as the audio (declared, or decoded so far) costs more than that."""
+
+    def __init__(self, runtime: Runtime, principal: Principal) -> None:
+        with runtime.db.transaction(read_only=True) as session:
+            account = session.get(Account, principal.account_id)
+            if account is None:
+                raise NotFound("Account not found.")
+            self.available = ledger.spendable_cents(session, account, expiry_days=runtime.settings.credit_expiry_days)
+        self.price_per_hour_cents = runtime.settings.price_per_hour_cents
+
+    def check(self, seconds: float) -> None:
+        needed = pricing.transcription_cost_cents(seconds, self.price_per_hour_cents)
+        if needed > self.available:
+            raise ledger.InsufficientBalance(
+                f"Insufficient balance: {seconds / 60:.1f} minutes of audio cost {needed} cents and "
+                f"{max(self.available, 0)} are available."
+            )
+
+
+def _decode(runtime: Runtime, principal: Principal, upload: Upload, options: TranscriptionOptions) -> DecodedAudio:
+    """Everything refused on sight of the audio, before any hold; nothing is decoded that the
+    account cannot pay for."""
     settings = runtime.settings
     runtime.models.transcriber().check_language(options.language)
-    decoded = audio.decode(_read_limited(upload, settings.max_upload_bytes), max_seconds=settings.max_audio_seconds)
+    decoded = audio.decode(
+        _read_limited(upload, settings.max_upload_bytes),
+        max_seconds=settings.max_audio_seconds,
+        budget=BalanceBudget(runtime, principal),
+    )
     pipeline.check_channels(decoded, options.channels)
     return decoded
 
@@ -242,7 +268,7 @@ def process(
     timings = timings or StageTimings()
 
     started = time.perf_counter()
-    decoded = _decode(runtime, upload, options)
+    decoded = _decode(runtime, principal, upload, options)
     diarizer = pipeline.choose_diarizer(runtime.models, decoded, options.channels)
     timings.record("decode", started)
 
@@ -283,7 +309,7 @@ def submit(
         webhooks.resolve_callback(
             callback_url, allow_private=settings.webhook_allow_private, ports=frozenset(settings.webhook_allowed_ports)
         )
-    decoded = _decode(runtime, upload, options)
+    decoded = _decode(runtime, principal, upload, options)
     duration = round(decoded.duration, 3)
     cost = pricing.transcription_cost_cents(duration, settings.price_per_hour_cents)
     del decoded
@@ -334,7 +360,9 @@ async def transcribe(runtime: Runtime, principal: Principal, request: Transcribe
     meta = parse_metadata(request.metadata)
     callback_url = (request.callback_url or "").strip() or None
     if request.is_async:
-        return await run_in_threadpool(submit, runtime, principal, upload, options, meta, callback_url)
+        # Intake decodes too: bounded like the work itself, so parallel uploads queue, not pile up.
+        async with runtime.intake_slots:
+            return await run_in_threadpool(submit, runtime, principal, upload, options, meta, callback_url)
     async with runtime.transcription_slots:
         work = asyncio.ensure_future(run_in_threadpool(process, runtime, principal, upload, options, None, meta))
         try:
