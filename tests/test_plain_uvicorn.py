@@ -24,7 +24,8 @@ def test_plain_uvicorn_serves_the_app_and_trusts_only_the_configured_proxies(tmp
         **os.environ,
         "VOXPARSE_DATABASE_URL": url,
         "VOXPARSE_PRELOAD_MODELS": "false",
-        "VOXPARSE_TRUSTED_PROXIES": '["10.9.9.9"]', "FORWARDED_ALLOW_IPS": "127.0.0.1",
+        "VOXPARSE_TRUSTED_PROXIES": '["10.9.9.9"]',
+        "FORWARDED_ALLOW_IPS": "127.0.0.1",
     }
     log_path = tmp_path / "uvicorn.log"
     with log_path.open("wb") as log:

@@ -216,3 +216,18 @@ def test_a_cvv_answered_to_the_agents_question_is_masked() -> None:
     assert "nine four seven" not in text
     assert text.endswith("***")
     assert [f.kind for f in findings] == ["card", "cvv"]
+
+
+def test_a_card_the_recognizer_cut_into_pieces_is_still_masked() -> None:
+    """A zero heard as the letter O and a word in the middle split a Discover number into runs
+    that are no valid card; the digits near the card must not survive."""
+    said = "My Discover 656O, 571 -93920 -6. Level 8 -3. And the code? Sure, so 057"
+    masked = redact_text(said)
+    digits = "".join(c for c in masked if c.isdigit())
+    assert "57193920" not in digits
+    assert len(digits) <= 8 + 2  # first four and last four at most, and the stray single digits
+    assert "057" not in masked
+
+
+def test_numbers_near_card_words_that_are_money_stay() -> None:
+    assert "897 dollars" in redact_text("I paid by card, 897 dollars and 50 cents, today.")

@@ -150,6 +150,8 @@ def tokens_to_digits(words: Sequence[str]) -> list[_Token]:
         raw = words[i]
         w = _strip(raw)
         compact = re.sub(r"[\s\-./,()]", "", raw)
+        if re.fullmatch(r"\d+[oO]+\d*|\d*[oO]+\d+", compact):
+            compact = compact.replace("o", "0").replace("O", "0")  # "656O": a zero heard as the letter
         if compact.isdigit():
             out.append(_Token(raw, compact * pending_repeat if len(compact) == 1 else compact))
             pending_repeat = 1
@@ -392,6 +394,10 @@ def find_sensitive(words: Sequence[str], *, redact_pii: bool = False, card_at: i
         elif 6 <= len(digits) <= 17 and _context_before(words, first, ACCOUNT_CONTEXT):
             _mask_whole(tokens, run, "*" * (len(digits) - 4) + digits[-4:], redaction)
             redaction.findings.append(Finding("bank_account", f"Bank account ****{digits[-4:]}"))
+        elif 6 <= len(digits) <= 12 and not money and not near_card and _context_before(words, first, CARD_CONTEXT, 25):
+            # Part of a card number the recognizer cut into pieces (no reading found it whole).
+            _mask_whole(tokens, run, "*" * len(digits), redaction)
+            redaction.findings.append(Finding("card", "Credit card (partly heard, redacted)"))
         elif redact_pii and 7 <= len(digits) <= 12:
             _mask_whole(tokens, run, "***-***-" + digits[-4:] if len(digits) >= 10 else "***-****", redaction)
             redaction.findings.append(Finding("phone", "Phone number (redacted)"))
