@@ -231,3 +231,33 @@ def test_a_card_the_recognizer_cut_into_pieces_is_still_masked() -> None:
 
 def test_numbers_near_card_words_that_are_money_stay() -> None:
     assert "897 dollars" in redact_text("I paid by card, 897 dollars and 50 cents, today.")
+
+
+def test_the_code_of_a_card_heard_only_in_part_is_masked() -> None:
+    """Seen in a fresh render of a generated call: the card came back as one 11-digit token (no valid
+    card), and the agent asked for "the 3 -digit code": the answer was left readable."""
+    said = [
+        ("Sure, which card will you be using?", "A"), ("the reason, 42402916230 high, 4 ,752.", "C"),
+        ("When does it expire?", "A"), ("oh nine twenty eight.", "C"),
+        ("Last thing, the 3 -digit code,", "A"), ("it is 407.", "C"), ("Thank you.", "A"),
+    ]  # fmt: skip
+    words = [Word(w, 0.0, 0.1, speaker=who) for text, who in said for w in text.split()]
+    masked, _ = redact_words(words, redact_pii=False)
+    text = " ".join(w.word for w in masked)
+    assert "407" not in text
+    assert "42402916230" not in text
+
+
+def test_a_misheard_card_without_its_cue_words_and_a_code_after_a_digit_cue() -> None:
+    """Also seen in a fresh render: "card" heard as "can't", the number heard with wrong digits (17
+    of them, no valid card), and the code asked for as "the 3 -digit code"."""
+    said = [
+        ("Sure, which can't we'll be using? Okay,", "A"), ("La Reza, 4 ,214 ,0742 ,3 ,500 ,94 ,752.", "C"),
+        ("When does it expire?", "A"), ("0 -5 -28.", "C"),
+        ("Last thing, the 3 -digit code,", "A"), ("it is 4 -0 -7.", "C"), ("Thank you, that payment", "A"),
+    ]  # fmt: skip
+    words = [Word(w, 0.0, 0.1, speaker=who) for text, who in said for w in text.split()]
+    masked, _ = redact_words(words, redact_pii=False)
+    digits = "".join(c for c in " ".join(w.word for w in masked) if c.isdigit())
+    assert "074235" not in digits
+    assert "407" not in digits

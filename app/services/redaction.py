@@ -40,7 +40,11 @@ MONEY_WORDS = {"dollar", "dollars", "bucks", "cents", "usd", "pounds", "euros"}
 FILLERS = {"uh", "um", "er", "erm", "ah", "dash", "hyphen"}
 
 CARD_CONTEXT = re.compile(r"\b(card|visa|master ?card|amex|american express|discover|debit|credit)\b", re.I)
-CVV_CONTEXT = re.compile(r"\b(cvv|cvc|csc|cv2|security code|security number|code on the back|three digit code)\b", re.I)
+CVV_CONTEXT = re.compile(
+    r"\b(cvv|cvc|csc|cv2|security code|security number|code on the (back|front))\b"
+    r"|\b(three|four|3|4)\s*-?\s*digit (code|number)\b",
+    re.I,
+)
 CODE_WORD = re.compile(r"\b(code|cvv|digits on the back)\b", re.I)
 EXPIRY_CONTEXT = re.compile(r"\b(expir\w*|exp date|valid (thru|through|until))\b", re.I)
 SSN_CONTEXT = re.compile(r"\b(social security|ssn|social)\b", re.I)
@@ -241,13 +245,13 @@ def _context_before(words: Sequence[str], index: int, pattern: re.Pattern[str], 
 
 def _cue_index(words: Sequence[str], index: int, pattern: re.Pattern[str], reach: int = KEYWORD_REACH) -> int | None:
     """The index of the word where the last match of `pattern` within `reach` words before
-    `index` starts, or None."""
+    `index` ends ("the 3 -digit code": the "3" is part of the question, not its answer), or None."""
     start = max(0, index - reach)
     window = " ".join(words[start:index])
     matches = list(pattern.finditer(window))
     if not matches:
         return None
-    return start + window[: matches[-1].start()].count(" ")
+    return start + window[: matches[-1].end()].count(" ")
 
 
 def _answers(words: Sequence[str], runs: list[list[int]], position: int, pattern: re.Pattern[str]) -> bool:
@@ -257,7 +261,7 @@ def _answers(words: Sequence[str], runs: list[list[int]], position: int, pattern
     cue = _cue_index(words, first, pattern)
     if cue is None:
         return False
-    return not any(cue <= run[0] < first for run in runs[:position])
+    return not any(cue < run[0] < first for run in runs[:position])
 
 
 def _is_money(words: Sequence[str], run: list[int]) -> bool:
@@ -331,9 +335,10 @@ def _find_cards(tokens: list[_Token], words: Sequence[str], run: list[int], reda
         redaction.findings.append(Finding("card", f"Credit card {masked}", brand=brand, last4=candidate[-4:]))
         covered.update(range(start, start + length))
         start += length
-    # A long run near card words that fails the checksum is still treated as a card (a digit may
-    # have been misheard): masking a wrong number costs little, leaking a real one costs a lot.
-    if not covered and 13 <= len(digits) <= 19 and _context_before(words, run[0], CARD_CONTEXT, 25):
+    # A long run that fails the checksum is still treated as a card (a digit may have been
+    # misheard, and "card" itself heard as "can't"): no phone number or amount is 13-19 digits,
+    # masking a wrong number costs little, and leaking a real one costs a lot.
+    if not covered and 13 <= len(digits) <= 19:
         masked = mask_card(digits)
         _mask_span(tokens, run, 0, len(digits), masked, redaction)
         redaction.findings.append(
@@ -398,6 +403,8 @@ def find_sensitive(words: Sequence[str], *, redact_pii: bool = False, card_at: i
             # Part of a card number the recognizer cut into pieces (no reading found it whole).
             _mask_whole(tokens, run, "*" * len(digits), redaction)
             redaction.findings.append(Finding("card", "Credit card (partly heard, redacted)"))
+            card_seen_at = first  # what follows ("and the code?") belongs to a card all the same
+            redaction.card_positions.append(first)
         elif redact_pii and 7 <= len(digits) <= 12:
             _mask_whole(tokens, run, "***-***-" + digits[-4:] if len(digits) >= 10 else "***-****", redaction)
             redaction.findings.append(Finding("phone", "Phone number (redacted)"))
