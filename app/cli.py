@@ -6,11 +6,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from app.billing import accounts, ledger, pricing
 from app.config import Settings
 from app.db import Database, migrate
 from app.errors import ApiError
 from app.models import EntryKind
-from app.services import accounts, ledger, pricing
 
 
 def _create_key(db: Database, settings: Settings, name: str, credit_cents: int) -> accounts.CreatedKey:
@@ -135,9 +135,9 @@ def cmd_transcribe(settings: Settings, args: argparse.Namespace) -> int:
     """The server's pipeline on a local file, without a server, a database or a charge."""
     import json
 
-    from app.services import audio, pipeline
-    from app.services.diarization import SpeakerCount
-    from app.services.models_registry import ModelRegistry
+    from app.speech import audio, pipeline
+    from app.speech.diarization import SpeakerCount
+    from app.speech.registry import ModelRegistry
 
     count = (
         SpeakerCount(exact=args.speakers)

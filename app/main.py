@@ -16,14 +16,14 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from app.body_limit import BodyLimitMiddleware
+from app.api.body_limit import BodyLimitMiddleware
+from app.api.errors import install_error_handlers
+from app.api.routers import apex, balance, billing, console, health, jobs, pricing, transcribe, webhook_secret
 from app.config import Settings, get_settings
-from app.errors import install_error_handlers
+from app.jobs import records as job_service
+from app.jobs import runner
 from app.logs import configure_logging
-from app.routers import apex, balance, billing, console, health, jobs, pricing, transcribe, webhook_secret
 from app.runtime import Runtime
-from app.services import job_runner
-from app.services import jobs as job_service
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def _recover_interrupted_jobs(runtime: Runtime) -> None:
         failed = job_service.fail_interrupted_jobs(session, runner=runtime.runner, stale_after=stale_after)
     if failed:
         logger.warning("marked %d interrupted job(s) failed and released their holds", failed)
-    job_runner.resume(runtime)
+    runner.resume(runtime)
 
 
 def upload_body_limits(settings: Settings) -> dict[str, int]:
@@ -50,12 +50,12 @@ def upload_body_limits(settings: Settings) -> dict[str, int]:
 
 
 async def _heartbeat(runtime: Runtime) -> None:
-    """Every `job_heartbeat_seconds`: `job_runner.maintain` (heartbeats of this process's jobs,
+    """Every `job_heartbeat_seconds`: `runner.maintain` (heartbeats of this process's jobs,
     requeues of dead workers' jobs, due webhooks)."""
     while True:
         await asyncio.sleep(runtime.settings.job_heartbeat_seconds)
         try:
-            await run_in_threadpool(job_runner.maintain, runtime)
+            await run_in_threadpool(runner.maintain, runtime)
         except Exception as exc:  # a database or broker blip must not end the loop
             logger.warning("job heartbeat failed: %s", type(exc).__name__)
 

@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 
 import openai
 
+from app.apex import upstream
 from app.config import Settings
 from app.db import Database
-from app.services import apex_upstream, job_runner
-from app.services.job_queue import CeleryQueue, InProcessQueue, JobQueue, ThreadPool
-from app.services.models_registry import ModelRegistry
-from app.services.ratelimit import RateLimiter
+from app.jobs import runner
+from app.jobs.queue import CeleryQueue, InProcessQueue, JobQueue, ThreadPool
+from app.ratelimit import RateLimiter
+from app.speech.registry import ModelRegistry
 
 
 def runner_id() -> str:
@@ -48,12 +49,12 @@ class Runtime:
         self.transcription_slots = asyncio.Semaphore(self.settings.max_concurrent_transcriptions)
         self.intake_slots = asyncio.Semaphore(self.settings.max_concurrent_transcriptions)
         self.queue = self._make_queue()
-        self.webhooks = ThreadPool("voxparse-webhook", 2, lambda job_id: job_runner.deliver_webhook(self, job_id))
+        self.webhooks = ThreadPool("voxparse-webhook", 2, lambda job_id: runner.deliver_webhook(self, job_id))
 
     def _make_queue(self) -> JobQueue:
         if self.settings.broker_url:
             return CeleryQueue(self.settings)
-        return InProcessQueue(self.settings.background_workers, run_job=lambda job_id: job_runner.run_job(self, job_id))
+        return InProcessQueue(self.settings.background_workers, run_job=lambda job_id: runner.run_job(self, job_id))
 
     @classmethod
     def create(cls, settings: Settings, models: ModelRegistry | None = None) -> Runtime:
@@ -63,7 +64,7 @@ class Runtime:
             db=Database(settings),
             limiter=RateLimiter.from_redis_url(settings.redis_url),
             models=models or ModelRegistry(settings),
-            apex=apex_upstream.make_client(settings),
+            apex=upstream.make_client(settings),
         )
 
     def model_status(self) -> dict[str, str]:

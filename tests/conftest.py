@@ -14,7 +14,7 @@ import pytest
 from app.db import migrate
 from app.main import create_app
 from app.runtime import Runtime
-from app.services.models_registry import ModelRegistry
+from app.speech.registry import ModelRegistry
 from tests.factories import Customer, make_account, serve_asgi, settings_for
 from tests.synth import SUPPORT_CALL, SynthCall, synthesize_call
 

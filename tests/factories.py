@@ -12,13 +12,14 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from app import redaction
+from app.billing import accounts, ledger
 from app.config import Settings
 from app.models import EntryKind
+from app.redaction import Finding
 from app.runtime import Runtime
-from app.services import accounts, ledger, redaction
-from app.services.asr import Word
-from app.services.redaction import Finding
-from app.services.speakers import DiarizedTranscript, build_transcript
+from app.speech.speakers import build_transcript
+from app.transcript import DiarizedTranscript, Word
 
 # Shared by test runs so the diarizer's kernels compile once per machine, not once per run.
 NUMBA_CACHE = Path(__file__).resolve().parent.parent / "data" / "numba-cache"

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.services import audio, pipeline
-from app.services.models_registry import ModelRegistry
+from app.speech import audio, pipeline
+from app.speech.registry import ModelRegistry
 from bench.accuracy import Tally, der, load_rttm, score_analysis
 from bench.corpus import build
 

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from app.services import analysis
-from app.services.analysis.entities import extract_customer
-from app.services.analysis.money import amounts_in, extract_financial
+from app import analysis
+from app.analysis.entities import extract_customer
+from app.analysis.money import amounts_in, extract_financial
 from tests.factories import written_transcript
 
 

@@ -5,8 +5,8 @@ from typing import Any
 import httpx
 import pytest
 
+from app.billing import accounts
 from app.runtime import Runtime
-from app.services import accounts
 from tests.factories import Customer, read_all_rows, sqlite_file_bytes
 
 

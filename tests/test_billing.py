@@ -213,12 +213,13 @@ async def test_a_refund_before_its_payment_is_retried_later(stripe_client: httpx
 
 
 async def test_a_refund_after_spending_shows_what_is_owed(stripe_client: httpx.AsyncClient, runtime: Runtime) -> None:
-    from app.services import jobs, ledger
+    from app.billing import ledger
+    from app.jobs import records
 
     customer = make_account(runtime)
     await deliver(stripe_client, paid_event(customer, "cs_spent", 20000, 1000, "evt_spent_paid"))
     with runtime.db.transaction() as session:
-        job = jobs.create_job(session, customer.account_id, type="transcribe", model="test")
+        job = records.create_job(session, customer.account_id, type="transcribe", model="test")
         hold = ledger.place_hold(session, customer.account_id, job.id, 5000, expiry_days=183)
         ledger.settle_hold(session, hold.id, 5000)
     await deliver(stripe_client, refund_event("cs_spent", 20000, "evt_spent_refund"))

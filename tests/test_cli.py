@@ -4,9 +4,9 @@ import re
 
 import pytest
 
+from app.billing import accounts
 from app.cli import main
 from app.runtime import Runtime
-from app.services import accounts
 from tests.factories import read_all_rows
 
 

@@ -17,10 +17,11 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from app.billing import ledger
 from app.db import migrate
+from app.jobs import records
 from app.models import EntryKind
 from app.runtime import Runtime
-from app.services import jobs, ledger
 from tests.calls import CALLS
 from tests.factories import Customer, make_account, settings_for
 from tests.fake_stripe import FakeStripe, fake_stripe
@@ -105,9 +106,9 @@ def seed_customer(server: LiveServer) -> Customer:
         # Older finished jobs, so that the jobs table has a second page.
         with runtime.db.transaction() as session:
             for n in range(SEEDED_JOBS):
-                job = jobs.create_job(session, created.account_id, type="transcribe", model="tiny.en")
-                jobs.mark_processing(session, job, runtime.runner)
-                jobs.complete_job(session, job, duration_seconds=30.0 + n, cost_cents=0, result={"segments": []})
+                job = records.create_job(session, created.account_id, type="transcribe", model="tiny.en")
+                records.mark_processing(session, job, runtime.runner)
+                records.complete_job(session, job, duration_seconds=30.0 + n, cost_cents=0, result={"segments": []})
         return created
     finally:
         runtime.close()

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.runtime import Runtime
-from app.services import audio
+from app.speech import audio
 from tests.factories import make_account
 from tests.synth import RATE, SynthCall, convert
 

@@ -13,10 +13,10 @@ from typing import Any
 import httpx
 import pytest
 
+from app.jobs import webhooks
 from app.logs import SecretFilter, redact_secrets
 from app.main import create_app
 from app.runtime import Runtime
-from app.services import webhooks
 from tests.factories import Customer, make_account, serve_asgi
 from tests.fake_stripe import FakeStripe, fake_stripe, sign
 from tests.synth import SynthCall

@@ -1,4 +1,4 @@
-"""What every server and worker does each heartbeat period (`job_runner.maintain`): requeue async
+"""What every server and worker does each heartbeat period (`runner.maintain`): requeue async
 jobs whose worker died, hand over again queued jobs that nobody took, send due webhooks."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from app.jobs import records, runner
 from app.models import Job, JobStatus, utcnow
 from app.runtime import Runtime
-from app.services import job_runner, jobs
-from app.services.models_registry import ModelRegistry
+from app.speech.registry import ModelRegistry
 from tests.factories import make_account, settings_for
 
 
@@ -41,7 +41,7 @@ def sweeper(database_url: str, models: ModelRegistry) -> Iterator[tuple[Runtime,
 
 def _job(runtime: Runtime, account_id: str, **fields: Any) -> str:
     with runtime.db.transaction() as session:
-        job = jobs.create_job(session, account_id, type="transcribe", model="test", **fields)
+        job = records.create_job(session, account_id, type="transcribe", model="test", **fields)
         return job.id
 
 
@@ -53,13 +53,13 @@ def test_queued_jobs_nobody_took_are_sent_again_once(sweeper: tuple[Runtime, Rec
     recent = _job(runtime, owner.account_id, is_async=True, enqueued_at=utcnow())
     sync = _job(runtime, owner.account_id, enqueued_at=long_ago)
 
-    job_runner.maintain(runtime)
+    runner.maintain(runtime)
     assert lost in queue.sent
     assert recent not in queue.sent
     assert sync not in queue.sent
     # Handed over again now: the next sweeps leave it alone until it is overdue again.
     queue.sent.clear()
-    job_runner.maintain(runtime)
+    runner.maintain(runtime)
     assert lost not in queue.sent
 
 
@@ -72,11 +72,11 @@ def test_async_jobs_of_a_dead_worker_are_queued_again(sweeper: tuple[Runtime, Re
         for job_id, beat in ((dead, utcnow() - timedelta(minutes=5)), (alive, utcnow())):
             job = session.get(Job, job_id)
             assert job is not None
-            jobs.mark_processing(session, job, "another-host:4242:cafe")
+            records.mark_processing(session, job, "another-host:4242:cafe")
             job.attempts = 1
             job.heartbeat_at = beat
 
-    job_runner.maintain(runtime)
+    runner.maintain(runtime)
     assert queue.sent == [dead]
     with runtime.db.transaction(read_only=True) as session:
         requeued, running = session.get(Job, dead), session.get(Job, alive)

@@ -3,19 +3,20 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from app.billing import ledger
+from app.jobs import records
 from app.main import create_app
 from app.models import Job, JobStatus
 from app.runtime import Runtime
-from app.services import jobs, ledger
 from tests.factories import Customer, make_account, serve_asgi
 from tests.test_auth import assert_error
 
 
 def _completed_job(runtime: Runtime, customer: Customer, result: dict[str, object] | None = None) -> str:
     with runtime.db.transaction() as session:
-        job = jobs.create_job(session, customer.account_id, type="transcribe", model="test")
-        jobs.mark_processing(session, job, runtime.runner)
-        jobs.complete_job(session, job, duration_seconds=60.0, cost_cents=1, result=result or {"transcript": "hi"})
+        job = records.create_job(session, customer.account_id, type="transcribe", model="test")
+        records.mark_processing(session, job, runtime.runner)
+        records.complete_job(session, job, duration_seconds=60.0, cost_cents=1, result=result or {"transcript": "hi"})
         return job.id
 
 
@@ -68,7 +69,7 @@ async def test_job_detail_and_result(client: httpx.AsyncClient, runtime: Runtime
 async def test_result_of_an_unfinished_job_is_404(client: httpx.AsyncClient, runtime: Runtime) -> None:
     customer = make_account(runtime)
     with runtime.db.transaction() as session:
-        job_id = jobs.create_job(session, customer.account_id, type="transcribe", model="test").id
+        job_id = records.create_job(session, customer.account_id, type="transcribe", model="test").id
     detail = (await client.get(f"/v1/jobs/{job_id}", headers=customer.headers)).json()
     assert detail["status"] == "queued"
     assert detail["result_url"] is None
@@ -87,10 +88,10 @@ async def test_accounts_never_see_each_others_jobs(client: httpx.AsyncClient, ru
 async def test_start_up_fails_jobs_a_crash_left_processing(runtime: Runtime) -> None:
     customer = make_account(runtime, credit_cents=300)
     with runtime.db.transaction() as session:
-        job = jobs.create_job(session, customer.account_id, type="transcribe", model="test")
+        job = records.create_job(session, customer.account_id, type="transcribe", model="test")
         ledger.place_hold(session, customer.account_id, job.id, 250, expiry_days=183)
         # A process on this host that no longer exists was running it.
-        jobs.mark_processing(session, job, f"{runtime.runner.split(':')[0]}:999999:dead")
+        records.mark_processing(session, job, f"{runtime.runner.split(':')[0]}:999999:dead")
         job_id = job.id
     with runtime.db.transaction() as session:
         assert ledger.balance_cents(session, customer.account_id) == 50
@@ -109,8 +110,8 @@ async def test_start_up_fails_jobs_a_crash_left_processing(runtime: Runtime) -> 
 async def test_start_up_leaves_live_jobs_of_other_hosts_alone(runtime: Runtime) -> None:
     customer = make_account(runtime, credit_cents=300)
     with runtime.db.transaction() as session:
-        job = jobs.create_job(session, customer.account_id, type="transcribe", model="test")
-        jobs.mark_processing(session, job, "another-replica:1:abcd")
+        job = records.create_job(session, customer.account_id, type="transcribe", model="test")
+        records.mark_processing(session, job, "another-replica:1:abcd")
         job_id = job.id
     async with serve_asgi(create_app(runtime=runtime)):
         pass

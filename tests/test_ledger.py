@@ -8,17 +8,18 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
+from app.billing import ledger
+from app.billing.ledger import CreditsExpired, InsufficientBalance
 from app.errors import PaymentRequired
+from app.jobs import records
 from app.models import EntryKind, Job, LedgerEntry, utcnow
 from app.runtime import Runtime
-from app.services import jobs, ledger
-from app.services.ledger import CreditsExpired, InsufficientBalance
 from tests.factories import Customer, make_account
 
 
 def _new_job(runtime: Runtime, account_id: str) -> str:
     with runtime.db.transaction() as session:
-        return jobs.create_job(session, account_id, type="transcribe", model="test").id
+        return records.create_job(session, account_id, type="transcribe", model="test").id
 
 
 def _balance(runtime: Runtime, account_id: str) -> int:

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from app.services import analysis, redaction
-from app.services.analysis.llm import LLMAnalyzer
-from app.services.analysis.schema import LLMAnswer
-from app.services.speakers import DiarizedTranscript
+from app import analysis, redaction
+from app.analysis.llm import LLMAnalyzer
+from app.analysis.schema import LLMAnswer
+from app.transcript import DiarizedTranscript
 from tests.factories import written_transcript
 from tests.fake_openai import FakeOpenAI, Reply, fake_openai
 

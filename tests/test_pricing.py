@@ -3,7 +3,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from app.services.pricing import dollars, transcription_cost_cents
+from app.billing.pricing import dollars, transcription_cost_cents
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,7 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.services.asr import Word
-from app.services.redaction import (
+from app.redaction import (
     card_brand,
     find_sensitive,
     luhn_valid,
@@ -17,6 +16,7 @@ from app.services.redaction import (
     redact_words,
     tokens_to_digits,
 )
+from app.transcript import Word
 
 DIGIT_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 TENS_WORDS = {2: "twenty", 3: "thirty", 4: "forty", 5: "fifty", 6: "sixty", 7: "seventy", 8: "eighty", 9: "ninety"}

@@ -11,8 +11,8 @@ from faker import Faker
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.services.asr import Word
-from app.services.redaction import digit_runs, redact_words
+from app.redaction import digit_runs, redact_words
+from app.transcript import Word
 
 WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 HOMOPHONES = {"4": ["for", "four"], "2": ["to", "too", "two"], "1": ["won", "one"], "8": ["ate", "eight"]}

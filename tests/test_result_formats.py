@@ -3,7 +3,7 @@ from __future__ import annotations
 import httpx
 
 from app.runtime import Runtime
-from app.services import result_formats
+from app.speech import result_formats
 from tests.factories import make_account
 from tests.test_auth import assert_error
 from tests.test_jobs_api import _completed_job

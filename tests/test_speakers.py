@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.services.asr import Word, remove_repetition_loops
-from app.services.audio import SAMPLE_RATE, DecodedAudio, channels_differ
-from app.services.diarization import (
+from app.speech.asr import remove_repetition_loops
+from app.speech.audio import SAMPLE_RATE, DecodedAudio, channels_differ
+from app.speech.diarization import (
     ChannelDiarizer,
     SpeakerCount,
     SpeakerTurn,
     cluster_windows,
     turns_from_windows,
 )
-from app.services.speakers import (
-    AGENT,
-    CUSTOMER,
+from app.speech.speakers import (
     assign_roles,
     build_segments,
     diarize_transcript,
     snap_turn_boundaries,
 )
+from app.transcript import AGENT, CUSTOMER, Word
 
 
 def words(*items: tuple[str, float, float]) -> list[Word]:

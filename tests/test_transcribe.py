@@ -10,9 +10,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from app.billing.pricing import transcription_cost_cents
 from app.models import EntryKind, Job, JobStatus, LedgerEntry
 from app.runtime import Runtime
-from app.services.pricing import transcription_cost_cents
 from tests.factories import Customer, make_account
 from tests.speech import speaker_accuracy, transcript_wer
 from tests.synth import SIMILAR_VOICES, SUPPORT_CALL, SynthCall, Turn, synthesize_call

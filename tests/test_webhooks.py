@@ -11,11 +11,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.jobs import records, webhooks
 from app.main import create_app
 from app.models import Account, utcnow
 from app.runtime import Runtime
-from app.services import jobs, webhooks
-from app.services.models_registry import ModelRegistry
+from app.speech.registry import ModelRegistry
 from tests.factories import Customer, make_account, read_all_rows, serve_asgi, settings_for
 from tests.synth import SynthCall
 from tests.test_auth import assert_error
@@ -183,9 +183,9 @@ async def test_an_unreachable_broker_is_503_and_nothing_is_charged(
 async def test_cancel_refusals(client: httpx.AsyncClient, runtime: Runtime) -> None:
     owner, stranger = make_account(runtime), make_account(runtime)
     with runtime.db.transaction() as session:
-        job = jobs.create_job(session, owner.account_id, type="transcribe", model="test")
-        jobs.mark_processing(session, job, runtime.runner)
-        jobs.complete_job(session, job, duration_seconds=1.0, cost_cents=0, result={"transcript": "hi"})
+        job = records.create_job(session, owner.account_id, type="transcribe", model="test")
+        records.mark_processing(session, job, runtime.runner)
+        records.complete_job(session, job, duration_seconds=1.0, cost_cents=0, result={"transcript": "hi"})
         job_id = job.id
     assert_error(await client.delete("/v1/jobs/no-such-job", headers=owner.headers), 404)
     assert_error(await client.delete(f"/v1/jobs/{job_id}", headers=stranger.headers), 404)

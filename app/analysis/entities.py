@@ -1,0 +1,223 @@
+"""Who is on the call: names, companies, the agent's department and id, the customer's e-mail and
+phone, as they were said ("james dot rivera at greenfield dental dot com")."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from app.analysis.money import to_digits
+from app.analysis.schema import Agent, Customer
+from app.redaction import digit_runs
+
+NAME_WORD = r"[A-Z][a-z]+(?:['-][A-Z]?[a-z]+)?"
+NOT_NAMES = {
+    "I", "Im", "The", "This", "That", "Thank", "Thanks", "Calling", "Sorry", "Just", "Here", "Hi", "Hello",
+    "Yes", "No", "Okay", "Ok", "Sure", "Well", "So", "And", "But", "Not", "Very", "Really", "Happy", "Glad",
+    "Going", "Trying", "Looking", "Having", "Still", "Also", "Your", "My", "Our", "We", "You", "It", "Its",
+    "Customer", "Agent", "Support", "Billing", "Sales", "Service", "Team", "Department", "Speaking", "With",
+    "From", "At", "Today", "Good", "Morning", "Afternoon", "Evening", "Great", "Fine", "Ready",
+    "Hey", "Yeah", "There", "Holding", "Please", "Sir", "Madam", "Ma'am", "Mr", "Mrs", "Ms", "Account",
+    "Bye", "Perfect", "Right", "Alright", "Oh", "Um", "Uh", "Name", "Desk",
+}  # fmt: skip
+COMPANY_SUFFIX = r"(?:\s+(?:Inc|LLC|Ltd|Group|Corp|Corporation|Company|Co|Partners|Associates|Clinic|Dental|Medical))*"
+
+SELF_INTRODUCTION = [
+    re.compile(rf"\b(?i:my name is|my name's|name's) (?P<name>{NAME_WORD}(?: {NAME_WORD})?)"),
+    re.compile(rf"\b(?P<name>{NAME_WORD}(?: {NAME_WORD})?) (?:calling|here)\b(?! (?:is|are|was)\b)"),
+    re.compile(
+        rf"\b(?i:you've got|you have got|you're (?:talking|speaking) (?:to|with)|ask for) (?P<name>{NAME_WORD})\b"
+    ),
+    re.compile(
+        rf"\b(?i:this is) (?P<name>{NAME_WORD}(?: {NAME_WORD})?)(?= (?:from|with|at|speaking|calling|here)\b|[.,]|$)"
+    ),
+    re.compile(
+        rf"\b(?:I'm|I am|(?i:i'm)) (?P<name>{NAME_WORD}(?: {NAME_WORD})?)(?= (?:from|with|at|calling)\b|[.,]|$)"
+    ),
+    re.compile(rf"\b(?i:it's|it is) (?P<name>{NAME_WORD} {NAME_WORD})\b"),
+    re.compile(rf"\b(?P<name>{NAME_WORD}) speaking\b"),
+]
+ADDRESSED = re.compile(rf"\b(?:Mr|Mrs|Ms|Miss|Dr)\.? (?P<name>{NAME_WORD})")
+# Thanked by name: "Thank you, Lauren." / "Thanks Michael."
+THANKED = re.compile(rf"\b(?i:thanks|thank you),? (?P<name>{NAME_WORD})\b(?=[.,!?]|$)")
+NAME_QUESTION = re.compile(
+    r"\b(your (full )?name|who am I (speaking|talking) (with|to)|what name|name on the account|name is it under|"
+    r"who's calling|who is calling|may I ask who)\b",
+    re.IGNORECASE,
+)
+# A bare answer: "Sure, it's Dana Reyes." / "Dana Reyes."
+LEADING_NAME = re.compile(
+    rf"^\W*(?:(?i:sure|yes|yeah|it's|it is|it should be under)[, ]+)*(?P<name>{NAME_WORD}(?: {NAME_WORD})?)\b"
+)
+# An agent's opening: "Lucas with Acme Wireless", "Acme billing, Janice speaking".
+AGENT_WITH = re.compile(rf"(?:^|[,.!?] |(?i:holding|hello|hi),? )(?P<name>{NAME_WORD}) (?:with|at|from)\b")
+CUSTOMER_COMPANY = re.compile(
+    rf"\b(?:calling from|I'm with|I am with|I work (?:for|at)|my company(?: is)?|(?:owner|manager) (?:of|at)|"
+    rf"{NAME_WORD} (?:from|with|at))\s+(?P<company>(?:{NAME_WORD}\s?)+{COMPANY_SUFFIX})"
+)
+AGENT_COMPANY = re.compile(
+    rf"\b(?:thank you for calling|thanks for calling|welcome to|you've reached|you have reached)\s+"
+    rf"(?P<company>(?:{NAME_WORD}\s?)+)",
+    re.IGNORECASE,
+)
+DEPARTMENTS = re.compile(
+    r"\b(?P<department>(?:billing|technical|tech|customer|account|accounts|sales|retention|loyalty|collections|"
+    r"claims|member|payments?)(?: (?:support|services?|care|team|department|desk))?|support|customer service|"
+    r"help desk|service desk)\b",
+    re.IGNORECASE,
+)
+AGENT_ID = re.compile(
+    r"\b(?:agent|employee|operator|representative|rep|badge|staff)\s+(?:id|i\.d\.|number|no\.?|code)"
+    r"(?:\s+is)?\s+(?P<id>[A-Z]{0,3}[\s-]?\d[\d\s-]{1,10}\d)",
+    re.IGNORECASE,
+)
+EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+TLDS = r"com|net|org|io|co|us|uk|ca|edu|gov|biz|info|me"
+SPOKEN_EMAIL = re.compile(
+    rf"\b(?P<local>[a-z0-9]+(?:\s*(?:dot|\.|underscore|dash)\s*[a-z0-9]+)*)\s+at\s+"
+    rf"(?P<domain>[a-z0-9]+(?:\s+[a-z0-9]+){{0,3}}?)\s*(?:dot|\.)\s*(?P<tld>{TLDS})\b",
+    re.IGNORECASE,
+)
+PHONE_CONTEXT = re.compile(r"\b(phone|number|call me|reach me|cell|mobile|callback|call back|contact)\b", re.I)
+
+
+def _clean_name(name: str | None) -> str | None:
+    if not name:
+        return None
+    words = [w for w in name.split() if w.strip(".,") not in NOT_NAMES]
+    return " ".join(words) or None
+
+
+def introduced_name(text: str) -> str | None:
+    for pattern in SELF_INTRODUCTION:
+        for match in pattern.finditer(text):
+            name = _clean_name(match.group("name"))
+            if name:
+                return name
+    return None
+
+
+def _looks_like_name(span: str) -> str | None:
+    words = [w.strip(".,!?") for w in span.split()]
+    if not 1 <= len(words) <= 3 or not all(re.fullmatch(NAME_WORD, w) for w in words):
+        return None
+    return _clean_name(" ".join(words))
+
+
+def spoken_names(text: str) -> list[str]:
+    """Every span of `text` that spaCy takes for an entity and that is written like a name."""
+    from app.analysis import ner
+
+    found = [_looks_like_name(span) for span, _ in ner.persons(text)]
+    return [n for n in found if n]
+
+
+def _fullest(names: list[str], exclude: set[str]) -> str | None:
+    """The first full name (first and last) if any, else the first single name."""
+    kept = [n for n in names if not set(n.lower().split()) & exclude]
+    return next((n for n in kept if " " in n), kept[0] if kept else None)
+
+
+def answer_to_name_question(turns: list[tuple[str, str]]) -> str | None:
+    """What the customer says right after being asked for their name."""
+    for (role, text), (next_role, answer) in itertools.pairwise(turns):
+        if role == "Agent" and next_role != "Agent" and NAME_QUESTION.search(text):
+            name = introduced_name(answer) or _fullest(spoken_names(answer), set())
+            if name is None:
+                leading = LEADING_NAME.match(answer)
+                name = _clean_name(leading.group("name")) if leading else None
+            if name:
+                return name
+    return None
+
+
+def _spoken_email(text: str) -> str | None:
+    written = EMAIL.search(text)
+    if written:
+        return written.group(0).lower().rstrip(".")
+    match = SPOKEN_EMAIL.search(text)
+    if not match:
+        return None
+    local = re.sub(r"\s*(dot|\.)\s*", ".", match.group("local").lower())
+    local = re.sub(r"\s*underscore\s*", "_", local)
+    local = re.sub(r"\s*dash\s*", "-", local).replace(" ", "")
+    domain = match.group("domain").lower().replace(" ", "")
+    return f"{local}@{domain}.{match.group('tld').lower()}"
+
+
+def _phone(text: str) -> str | None:
+    """A 10-digit number (11 with a leading 1) said after a word like phone, number or call me."""
+    words = text.split()
+    for start, digits in digit_runs(words):
+        if len(digits) == 11 and digits.startswith("1"):
+            digits = digits[1:]
+        if len(digits) == 10 and PHONE_CONTEXT.search(" ".join(words[max(0, start - 8) : start])):
+            return f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
+    return None
+
+
+def _company(pattern: re.Pattern[str], text: str) -> str | None:
+    match = pattern.search(text)
+    if not match:
+        return None
+    words = match.group("company").strip().split()
+    # Stop at a department word: "Greenfield Dental billing support" names the company first.
+    kept = []
+    for w in words:
+        if DEPARTMENTS.fullmatch(w) or w in NOT_NAMES:
+            break
+        kept.append(w)
+    return " ".join(kept) or None
+
+
+def agent_name(agent_text: str, turns: list[tuple[str, str]] | None = None) -> str | None:
+    """How the agent introduced themself: in the opening, by a phrase or as the name spaCy finds
+    there; else anywhere later ("by the way, I'm Sam")."""
+    opening = " ".join(t for r, t in (turns or []) if r == "Agent")[:250] if turns else agent_text[:250]
+    with_company = AGENT_WITH.search(opening)
+    name = introduced_name(opening) or (_clean_name(with_company.group("name")) if with_company else None)
+    if name is None and turns:
+        customer_words = {w.lower() for r, t in turns if r != "Agent" for w in (introduced_name(t) or "").split()}
+        thanked = {m.group("name").lower() for m in THANKED.finditer(agent_text)}
+        name = _fullest([n.split()[0] for n in spoken_names(opening)], customer_words | thanked)
+    return name or introduced_name(agent_text)
+
+
+def extract_agent(agent_text: str, turns: list[tuple[str, str]] | None = None) -> Agent:
+    department = None
+    greeting = AGENT_COMPANY.search(agent_text)
+    search_in = agent_text[greeting.start() : greeting.end() + 60] if greeting else agent_text[:300]
+    match = DEPARTMENTS.search(search_in)
+    if match:
+        department = match.group("department").title().replace("Tech ", "Technical ")
+    agent_id = AGENT_ID.search(to_digits(agent_text))
+    return Agent(
+        name=agent_name(agent_text, turns),
+        department=department,
+        agent_id=re.sub(r"[\s-]", "", agent_id.group("id")).upper() if agent_id else None,
+    )
+
+
+def agent_company(agent_text: str) -> str | None:
+    return _company(AGENT_COMPANY, agent_text)
+
+
+def customer_name(customer_text: str, agent_text: str, turns: list[tuple[str, str]] | None) -> str | None:
+    """Said by the customer ("this is Dana Reyes"), given when asked, found by spaCy in what the
+    customer said, or how the agent addressed them ("Mr. Reyes", "thanks, Dana")."""
+    name = introduced_name(customer_text) or (answer_to_name_question(turns) if turns else None)
+    if name is None and turns:
+        agent = agent_name(agent_text, turns)
+        name = _fullest(spoken_names(customer_text[:600]), set((agent or "").lower().split()))
+    if name is None:
+        addressed = ADDRESSED.search(agent_text) or THANKED.search(agent_text)
+        name = _clean_name(addressed.group("name")) if addressed else None
+    return name
+
+
+def extract_customer(customer_text: str, agent_text: str, turns: list[tuple[str, str]] | None = None) -> Customer:
+    name = customer_name(customer_text, agent_text, turns)
+    company = _company(CUSTOMER_COMPANY, customer_text)
+    if company and company == agent_company(agent_text):
+        company = None
+    return Customer(name=name, company=company, email=_spoken_email(customer_text), phone=_phone(customer_text))

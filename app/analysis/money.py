@@ -1,0 +1,191 @@
+"""Money said in a call: "seventy five dollars", "one hundred forty nine dollars and ninety nine
+cents", "$149 and 99 cents", "$149.99 a month", and what each amount was for."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from text_to_num import alpha2digit
+
+from app.analysis.schema import Financial
+from app.redaction import Finding
+
+# After words-to-digits: "$149.99", "$149 and 99 cents", "149 dollars and 99 cents", "75 dollars", "99 cents".
+# Speech recognition also writes "one forty nine and ninety nine" as "$149 and $99": two digits after
+# "and $" are read as the cents of the amount before them.
+AMOUNT = re.compile(
+    r"(?:\$\s?(?P<d1>\d{1,3}(?:,\d{3})+|\d+)(?:\s?\.(?P<c1>\d{1,2}))?"
+    r"(?:\s+and\s+(?:(?P<c2>\d{1,2})\s+cents?|\$(?P<c6>\d{2})(?![\d.,]|\s+dollars?)))?)"
+    r"|(?:(?P<d2>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<c3>\d{1,2}))?\s+(?:dollars?|bucks|usd)"
+    r"(?:\s+and\s+(?P<c4>\d{1,2})\s+cents?)?)"
+    r"|(?:(?P<c5>\d{1,2})\s+cents?)",
+    re.IGNORECASE,
+)
+
+PURPOSES: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "credit_issued",
+        re.compile(
+            r"\b(credit\w*|refund\w*|reimburs\w*|waiv\w*|discount\w*|compensat\w*)\b"
+            r"|\bback (on|to|in)(to)? (your|you)\b",
+            re.I,
+        ),
+    ),
+    (
+        "recurring_amount",
+        re.compile(
+            r"\b(per|a|each|every) (month|year|week)\b|\bmonthly\b|\bannual(ly)?\b|/mo\b|\brate\b|\bplan\b",
+            re.I,
+        ),
+    ),
+    (
+        "payment_today",
+        re.compile(
+            r"\b(today|right now|process(ed|ing)? (a|the|your) payment|take (a|the) payment|paid|charg(e|ed|ing) "
+            r"(it|your card|the card)|payment of|(has been|was|I've|I have) taken|went through|put down)\b",
+            re.I,
+        ),
+    ),
+    (
+        "pending_balance",
+        re.compile(r"\b(balance|outstanding|owe[sd]?|past due|overdue|remaining|due)\b", re.I),
+    ),
+]
+BILLING_CONTEXT = re.compile(r"\b(billing date|billed|bill(s)? (on|goes out)|due (on|date)|renews?|charged on)\b", re.I)
+ORDINAL_DAY = re.compile(
+    r"\b(?:(?P<month>january|february|march|april|may|june|july|august|september|october|november|december)\s+)?"
+    r"(?:the\s+)?(?P<day>\d{1,2})(?:st|nd|rd|th)\b(?P<each>\s+of\s+(?:each|every|the)\s+month)?",
+    re.IGNORECASE,
+)
+SPOKEN_METHOD = re.compile(
+    r"\b(visa|mastercard|master card|amex|american express|discover|debit card|credit card|card)"
+    r"\s+ending\s+in\s+(?P<last4>\d{4})\b",
+    re.IGNORECASE,
+)
+OTHER_METHODS = [
+    (re.compile(r"\b(bank account|checking account|ach|direct debit)\b", re.I), "Bank account"),
+    (re.compile(r"\bpaypal\b", re.I), "PayPal"),
+    (re.compile(r"\b(by|a|with|mail(ed)?|send(ing)?|sent) (check|cheque)\b", re.I), "Check"),
+]
+
+
+@dataclass(frozen=True)
+class Mention:
+    cents: int
+    purpose: str | None
+    sentence: str
+
+
+# Speech recognition writes "$62 .50", "48 .25 dollars" and "dollar 48.25".
+SPACED_DECIMAL = re.compile(r"(\d) \.(\d)")
+DOLLAR_BEFORE = re.compile(r"\bdollars? (?=\d)", re.IGNORECASE)
+
+
+def to_digits(text: str) -> str:
+    """Number words to digits ("seventy five dollars" -> "75 dollars"), keeping everything else."""
+    try:
+        converted: str = alpha2digit(text, "en")
+    except (ValueError, RuntimeError):
+        converted = text
+    return DOLLAR_BEFORE.sub("$", SPACED_DECIMAL.sub(r"\1.\2", converted))
+
+
+def format_cents(cents: int) -> str:
+    return f"${Decimal(cents) / 100:,.2f}"
+
+
+def _cents(m: re.Match[str]) -> int:
+    dollars = m.group("d1") or m.group("d2")
+    cents_text = m.group("c1") or m.group("c2") or m.group("c3") or m.group("c4") or m.group("c6")
+    if dollars is None:
+        return int(m.group("c5"))
+    cents = int(cents_text.ljust(2, "0")) if cents_text else 0
+    return int(dollars.replace(",", "")) * 100 + cents
+
+
+def amounts_in(text: str) -> list[int]:
+    """Every amount of money in a text, in cents."""
+    return [_cents(m) for m in AMOUNT.finditer(to_digits(text))]
+
+
+def _purpose(sentence: str, start: int, end: int, lo: int, hi: int) -> str | None:
+    """The purpose whose keyword stands closest to the amount at [start, end), looking only
+    between the neighbouring amounts [lo, hi)."""
+    best: tuple[int, str] | None = None
+    context = sentence[lo:hi]
+    for purpose, pattern in PURPOSES:
+        for k in pattern.finditer(context):
+            k_start, k_end = k.start() + lo, k.end() + lo
+            distance = start - k_end if k_end <= start else k_start - end if k_start >= end else 0
+            if best is None or distance < best[0]:
+                best = (distance, purpose)
+    return best[1] if best else None
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
+
+
+def mentions(turns: list[tuple[str, str]]) -> list[Mention]:
+    """(role, text) turns -> every money mention, with what it was for."""
+    found = []
+    for _, text in turns:
+        for sentence in split_sentences(to_digits(text)):
+            matches = list(AMOUNT.finditer(sentence))
+            for i, m in enumerate(matches):
+                lo = matches[i - 1].end() if i > 0 else 0
+                hi = matches[i + 1].start() if i + 1 < len(matches) else len(sentence)
+                cents = _cents(m)
+                if cents > 0:
+                    found.append(Mention(cents, _purpose(sentence, m.start(), m.end(), lo, hi), sentence))
+    return found
+
+
+def _billing_date(turns: list[tuple[str, str]]) -> str | None:
+    for _, text in turns:
+        for sentence in split_sentences(to_digits(text)):
+            if not BILLING_CONTEXT.search(sentence):
+                continue
+            match = ORDINAL_DAY.search(sentence)
+            if match:
+                day = int(match.group("day"))
+                if not 1 <= day <= 31:
+                    continue
+                suffix = "th" if 11 <= day % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+                if match.group("month"):
+                    return f"{match.group('month').capitalize()} {day}"
+                return (
+                    f"{day}{suffix} of each month" if match.group("each") or "month" in sentence else f"{day}{suffix}"
+                )
+    return None
+
+
+def _payment_method(turns: list[tuple[str, str]], findings: list[Finding]) -> str | None:
+    for finding in findings:
+        if finding.kind == "card" and finding.last4:
+            return f"{finding.brand or 'Card'} ending in {finding.last4}"
+    for _, text in turns:
+        match = SPOKEN_METHOD.search(to_digits(text))
+        if match:
+            brand = match.group(1).title().replace("Master Card", "Mastercard").replace("Amex", "American Express")
+            brand = "Card" if brand in ("Card", "Credit Card", "Debit Card") else brand
+            return f"{brand} ending in {match.group('last4')}"
+    for pattern, name in OTHER_METHODS:
+        if any(pattern.search(text) for _, text in turns):
+            return name
+    return None
+
+
+def extract_financial(turns: list[tuple[str, str]], findings: list[Finding]) -> Financial:
+    """Each purpose takes the last amount said for it (later statements correct earlier ones)."""
+    values = {m.purpose: m.cents for m in mentions(turns) if m.purpose is not None}
+    return Financial(
+        payment_today=format_cents(values["payment_today"]) if "payment_today" in values else None,
+        recurring_amount=format_cents(values["recurring_amount"]) if "recurring_amount" in values else None,
+        pending_balance=format_cents(values["pending_balance"]) if "pending_balance" in values else None,
+        credit_issued=format_cents(values["credit_issued"]) if "credit_issued" in values else None,
+        payment_method=_payment_method(turns, findings),
+        billing_date=_billing_date(turns),
+    )

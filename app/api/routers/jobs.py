@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from app.api.deps import CurrentPrincipal, RuntimeDep
+from app.api.errors import error_responses
+from app.api.schemas import JobDetailOut, JobsPageOut, job_out
+from app.jobs import records, runner
+from app.speech import result_formats
+from app.speech.result_formats import ResultFormat
+
+# Keeps every value a 64-bit integer in SQL.
+MAX_OFFSET = 1_000_000_000
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=error_responses(401, 429))
+
+
+@router.get("", response_model=JobsPageOut, responses=error_responses(400))
+def list_jobs(
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    limit: Annotated[int, Query(ge=1, le=100, description="Max results per page (max 100)")] = 20,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Number of results to skip")] = 0,
+) -> JobsPageOut:
+    """Your jobs, newest first."""
+    with runtime.db.transaction(read_only=True) as session:
+        page = records.list_jobs(session, principal.account_id, limit=limit, offset=offset)
+        return JobsPageOut(jobs=[job_out(job) for job in page], limit=limit, offset=offset)
+
+
+@router.get("/{job_id}", response_model=JobDetailOut, responses=error_responses(404))
+def get_job(job_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JobDetailOut:
+    """One job; `result_url` is set once it has completed with a result. `progress` tells the
+    stage a running job is in; `webhook` records each delivery attempt of a job with a callback."""
+    return runner.job_detail(runtime, principal.account_id, job_id)
+
+
+@router.delete("/{job_id}", response_model=JobDetailOut, responses=error_responses(404, 409))
+def cancel_job(job_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> JobDetailOut:
+    """Cancel a job: a queued one ends now (`failed`, "Cancelled by request.", its hold released);
+    a running one stops at its next stage boundary (`cancel_requested` is true until it does)."""
+    return runner.cancel(runtime, principal.account_id, job_id)
+
+
+@router.get(
+    "/{job_id}/result",
+    responses={
+        200: {
+            "description": "The result as JSON, or as subtitles or text with `format`.",
+            "content": {"application/json": {}, "application/x-subrip": {}, "text/vtt": {}, "text/plain": {}},
+        },
+        **error_responses(400, 404),
+    },
+)
+def get_job_result(
+    job_id: str,
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    format: Annotated[
+        ResultFormat, Query(description="`json` (default), `srt` or `vtt` subtitles, or `txt`.")
+    ] = "json",
+) -> Any:
+    """The stored result of a completed job."""
+    with runtime.db.transaction(read_only=True) as session:
+        result = records.get_result(session, principal.account_id, job_id)
+    if format == "json":
+        return result
+    return Response(
+        result_formats.render(result, format),
+        media_type=result_formats.MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="{job_id}.{format}"'},
+    )

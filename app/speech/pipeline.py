@@ -1,0 +1,144 @@
+"""One call through the models: recognition, diarization, speaker roles, analysis, redaction.
+
+Pure computation on decoded audio: no database, no money. `app.jobs.transcribe` wraps it in a
+job and a hold; `voxparse transcribe` runs it directly.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from app import analysis, redaction
+from app.errors import BadRequest
+from app.models import JobStage
+from app.speech.audio import DecodedAudio, channels_differ
+from app.speech.diarization import Diarizer, SpeakerCount
+from app.speech.registry import ModelRegistry
+from app.speech.speakers import attribute_words, build_transcript
+from app.transcript import DiarizedTranscript
+
+ChannelMode = Literal["auto", "split", "mix"]
+
+
+@dataclass(frozen=True)
+class TranscriptionOptions:
+    language: str | None = None
+    instructions: str | None = None
+    speakers: SpeakerCount = field(default_factory=SpeakerCount)
+    channels: ChannelMode = "auto"
+    redact_pii: bool = False
+
+
+@dataclass
+class StageTimings:
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def record(self, stage: str, started: float) -> None:
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - started
+
+
+class Progress(Protocol):
+    """Told where a run is. `stage` is called at each stage boundary and may raise to stop the run
+    there (a cancelled job); `percent` only reports, as often as recognition advances."""
+
+    def stage(self, stage: JobStage, percent: float) -> None: ...
+
+    def percent(self, percent: float) -> None: ...
+
+
+class NoProgress:
+    def stage(self, stage: JobStage, percent: float) -> None:
+        pass
+
+    def percent(self, percent: float) -> None:
+        pass
+
+
+# Where each stage starts, in percent of the whole job (recognition is about half the work).
+STAGE_START = {
+    JobStage.DECODING: 0.0,
+    JobStage.TRANSCRIBING: 5.0,
+    JobStage.DIARIZING: 60.0,
+    JobStage.ANALYZING: 95.0,
+    JobStage.DONE: 100.0,
+}
+
+
+@dataclass(frozen=True)
+class PipelineOutput:
+    result: dict[str, Any]
+    """The stored result (GET /v1/jobs/{id}/result), already redacted."""
+    transcript: DiarizedTranscript
+    language: str
+    diarizer: str
+
+
+def check_channels(audio: DecodedAudio, mode: ChannelMode) -> None:
+    if mode == "split" and len(audio.channels) != 2:
+        raise BadRequest("channels=split needs a stereo (two-channel) recording.")
+
+
+def choose_diarizer(models: ModelRegistry, audio: DecodedAudio, mode: ChannelMode) -> Diarizer:
+    check_channels(audio, mode)
+    if mode == "split":
+        return models.channels
+    if mode == "auto" and channels_differ(audio):
+        return models.channels
+    return models.diarizer()
+
+
+def run(
+    models: ModelRegistry,
+    audio: DecodedAudio,
+    options: TranscriptionOptions,
+    timings: StageTimings | None = None,
+    diarizer: Diarizer | None = None,
+    progress: Progress | None = None,
+) -> PipelineOutput:
+    """`diarizer`: the one `choose_diarizer` already picked for this audio, if the caller did."""
+    timings = timings or StageTimings()
+    progress = progress or NoProgress()
+    diarizer = diarizer or choose_diarizer(models, audio, options.channels)
+
+    progress.stage(JobStage.TRANSCRIBING, STAGE_START[JobStage.TRANSCRIBING])
+    started = time.perf_counter()
+    span = STAGE_START[JobStage.DIARIZING] - STAGE_START[JobStage.TRANSCRIBING]
+    recognition = models.transcriber().transcribe(
+        audio.mono,
+        options.language,
+        on_progress=lambda done: progress.percent(STAGE_START[JobStage.TRANSCRIBING] + span * done),
+    )
+    timings.record("asr", started)
+
+    progress.stage(JobStage.DIARIZING, STAGE_START[JobStage.DIARIZING])
+    started = time.perf_counter()
+    turns = diarizer.diarize(audio, options.speakers)
+    words = attribute_words(recognition.words, turns)
+    timings.record("diarization", started)
+
+    progress.stage(JobStage.ANALYZING, STAGE_START[JobStage.ANALYZING])
+    started = time.perf_counter()
+    # Card numbers are masked in the words themselves, before any text is built from them.
+    words, findings = redaction.redact_words(words, redact_pii=options.redact_pii)
+    transcript = build_transcript(words)
+    ai_analysis = analysis.analyze(transcript, findings=findings, instructions=options.instructions, llm=models.llm)
+    result = {
+        "transcript": transcript.text,
+        "duration_seconds": round(audio.duration, 3),
+        "segments": [
+            {"start": s.start, "end": s.end, "speaker": s.speaker, "text": s.text} for s in transcript.segments
+        ],
+        "speakers": transcript.speakers,
+        "roles": transcript.roles,
+        "language": recognition.language,
+        "word_timestamps": [
+            {"word": w.word, "start": w.start, "end": w.end, "speaker": w.speaker} for w in transcript.words
+        ],
+        "ai_analysis": ai_analysis,
+    }
+    # The last pass: every string that is stored or returned, whatever produced it.
+    result = redaction.redact_result(result, redact_pii=options.redact_pii)
+    timings.record("analysis", started)
+    return PipelineOutput(result=result, transcript=transcript, language=recognition.language, diarizer=diarizer.name)

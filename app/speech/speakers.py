@@ -1,0 +1,179 @@
+"""From words and speaker turns to a diarized transcript: every word gets a speaker, consecutive
+words of one speaker become a segment, and each speaker gets a role (Agent or Customer)."""
+
+from __future__ import annotations
+
+import re
+
+from app.speech.diarization import SpeakerTurn, label
+from app.transcript import AGENT, CUSTOMER, DiarizedTranscript, Segment, Word
+
+# What an agent says and a customer rarely does, with weights.
+AGENT_CUES: list[tuple[re.Pattern[str], float]] = [
+    (re.compile(p, re.IGNORECASE), w)
+    for p, w in [
+        (r"\bthank(s| you) for (calling|contacting|holding|your patience)\b", 3.0),
+        (r"\bhow (can|may|could) i (help|assist)\b", 3.0),
+        (r"\bwhat can i do for you\b", 2.5),
+        (r"\b(this|the) call (is|may be|will be) (being )?(recorded|monitored)\b", 3.0),
+        (r"\b(recorded|monitored) for (quality|training)\b", 3.0),
+        (r"\bmy name is\b", 1.0),
+        (r"\byou('ve| have) reached\b", 2.5),
+        (r"\b(welcome to|calling from)\b", 1.5),
+        (r"\b(department|support|billing|customer service|team)\b", 0.5),
+        (r"\b(can|could|may) i (have|get|take|confirm) (your|the)\b", 1.5),
+        (r"\bverify (your|the)\b", 1.5),
+        (r"\bis there anything else\b", 2.5),
+        (r"\bhave a (great|good|nice|wonderful) (day|evening)\b", 1.0),
+        (r"\blet me (check|look|pull|see)\b", 1.0),
+        (r"\bi('ve| have) (issued|applied|processed|updated)\b", 1.5),
+    ]
+]
+CUSTOMER_CUES: list[tuple[re.Pattern[str], float]] = [
+    (re.compile(p, re.IGNORECASE), w)
+    for p, w in [
+        (r"\bi('m| am) calling (about|because|to)\b", 2.5),
+        (r"\bmy (account|bill|invoice|order|card|internet|service)\b", 1.0),
+        (r"\bi (want|would like|need) to (cancel|know|change|dispute)\b", 1.5),
+        (r"\bi noticed\b", 1.0),
+    ]
+]
+FIRST_SPEAKER_PRIOR = 0.5
+
+
+def _overlap(a_start: float, a_end: float, b_start: float, b_end: float) -> float:
+    return max(0.0, min(a_end, b_end) - max(a_start, b_start))
+
+
+def assign_speakers(words: list[Word], turns: list[SpeakerTurn]) -> list[Word]:
+    """Give every word the speaker whose turns overlap it most; a word in no turn takes the
+    nearest turn's speaker. No word is left without a speaker."""
+    if not turns:
+        for w in words:
+            w.speaker = label(0)
+        return words
+    ordered = sorted(turns, key=lambda t: t.start)
+    j = 0
+    for w in words:
+        while j < len(ordered) and ordered[j].end < w.start - 30:
+            j += 1  # turns far behind can never overlap again
+        best: dict[str, float] = {}
+        for turn in ordered[j:]:
+            if turn.start > w.end:
+                break
+            amount = _overlap(w.start, w.end, turn.start, turn.end)
+            if amount > 0:
+                best[turn.speaker] = best.get(turn.speaker, 0.0) + amount
+        if best:
+            w.speaker = max(best, key=lambda s: best[s])
+        else:
+            middle = (w.start + w.end) / 2
+            nearest = min(ordered, key=lambda t: min(abs(t.start - middle), abs(t.end - middle)))
+            w.speaker = nearest.speaker
+    return words
+
+
+SENTENCE_END = (".", "?", "!")
+# A sentence end is as good a place for a turn to change as this many seconds of pause (Whisper's
+# word timestamps often leave no gap between two speakers' words).
+SENTENCE_END_BONUS = 0.5
+
+
+def _boundary_score(words: list[Word], k: int) -> float:
+    """How good a place for a change of speaker the point before word k is."""
+    gap = words[k].start - words[k - 1].end
+    return gap + (SENTENCE_END_BONUS if words[k - 1].word.endswith(SENTENCE_END) else 0.0)
+
+
+def snap_turn_boundaries(words: list[Word], reach: int = 3, margin: float = 0.15) -> list[Word]:
+    """People take turns at pauses and sentence ends: move each change of speaker to the best such
+    point within `reach` words of it, when that point is clearly better than where it is. Diarization
+    windows are 1.5 s wide, so their edges land a word or two off."""
+    i = 1
+    while i < len(words):
+        if words[i].speaker == words[i - 1].speaker:
+            i += 1
+            continue
+        before, after = words[i - 1].speaker, words[i].speaker
+        # Only move within the two turns that meet here, and never so far that one of them
+        # disappears: a two-word answer ("nine four seven") is a turn of its own.
+        first = i - 1
+        while first > 0 and words[first - 1].speaker == before:
+            first -= 1
+        last = i
+        while last + 1 < len(words) and words[last + 1].speaker == after:
+            last += 1
+        low, high = max(first + 1, i - reach), min(last, i + reach)
+        candidates = list(range(low, high + 1))
+        best = max(candidates, key=lambda k: (_boundary_score(words, k), -abs(k - i)), default=i)
+        if best != i and _boundary_score(words, best) > _boundary_score(words, i) + margin:
+            for k in range(min(best, i), max(best, i)):
+                words[k].speaker = before if best > i else after
+            i = max(best, i) + 1
+        else:
+            i += 1
+    return words
+
+
+def relabel_by_first_word(words: list[Word]) -> list[str]:
+    """SPEAKER_00 is whoever speaks first, SPEAKER_01 the next, and so on."""
+    mapping: dict[str, str] = {}
+    for w in words:
+        assert w.speaker is not None
+        if w.speaker not in mapping:
+            mapping[w.speaker] = label(len(mapping))
+        w.speaker = mapping[w.speaker]
+    return list(mapping.values())
+
+
+def build_segments(words: list[Word], max_gap: float = 2.0) -> list[Segment]:
+    """Consecutive words of one speaker form a segment (a long pause also starts a new one)."""
+    segments: list[Segment] = []
+    current: list[Word] = []
+    for w in words:
+        if current and (w.speaker != current[-1].speaker or w.start - current[-1].end > max_gap):
+            segments.append(_segment(current))
+            current = []
+        current.append(w)
+    if current:
+        segments.append(_segment(current))
+    return segments
+
+
+def _segment(words: list[Word]) -> Segment:
+    assert words[0].speaker is not None
+    return Segment(words[0].start, words[-1].end, words[0].speaker, " ".join(w.word for w in words))
+
+
+def _cue_score(text: str, cues: list[tuple[re.Pattern[str], float]]) -> float:
+    return sum(weight * len(pattern.findall(text)) for pattern, weight in cues)
+
+
+def assign_roles(segments: list[Segment], speakers: list[str]) -> dict[str, str]:
+    """The speaker who sounds most like an agent is the Agent; everyone else is a Customer."""
+    if not speakers:
+        return {}
+    texts = {s: " ".join(seg.text for seg in segments if seg.speaker == s) for s in speakers}
+    scores = {s: _cue_score(t, AGENT_CUES) - _cue_score(t, CUSTOMER_CUES) for s, t in texts.items()}
+    first = segments[0].speaker if segments else speakers[0]
+    scores[first] += FIRST_SPEAKER_PRIOR
+    if len(speakers) == 1:
+        return {first: AGENT if scores[first] > FIRST_SPEAKER_PRIOR else CUSTOMER}
+    agent = max(speakers, key=lambda s: (scores[s], s == first))
+    return {s: AGENT if s == agent else CUSTOMER for s in speakers}
+
+
+def attribute_words(words: list[Word], turns: list[SpeakerTurn]) -> list[Word]:
+    """Every word gets a speaker; speaker changes sit at pauses."""
+    return snap_turn_boundaries(assign_speakers(words, turns))
+
+
+def build_transcript(words: list[Word]) -> DiarizedTranscript:
+    """Words with speakers -> SPEAKER_00.. labels, segments and roles."""
+    speakers = relabel_by_first_word(words)
+    segments = build_segments(words)
+    return DiarizedTranscript(words=words, segments=segments, speakers=speakers, roles=assign_roles(segments, speakers))
+
+
+def diarize_transcript(words: list[Word], turns: list[SpeakerTurn]) -> DiarizedTranscript:
+    return build_transcript(attribute_words(words, turns))
