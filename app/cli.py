@@ -133,8 +133,6 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_transcribe(settings: Settings, args: argparse.Namespace) -> int:
     """The server's pipeline on a local file, without a server, a database or a charge."""
-    import json
-
     from app.speech import audio, pipeline
     from app.speech.diarization import SpeakerCount
     from app.speech.registry import ModelRegistry
@@ -151,11 +149,11 @@ def cmd_transcribe(settings: Settings, args: argparse.Namespace) -> int:
     models.transcriber().check_language(options.language)
     with open(args.file, "rb") as f:
         decoded = audio.decode(f, max_seconds=settings.max_audio_seconds)
-    output = pipeline.run(models, decoded, options)
+    result = pipeline.run(models, decoded, options)
     if args.json:
-        print(json.dumps(output.result, indent=2))
+        print(result.model_dump_json(indent=2))
     else:
-        print(output.result["ai_analysis"]["transcript_cleaned"])
+        print(result.ai_analysis.transcript_cleaned)
     return 0
 
 

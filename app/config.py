@@ -86,8 +86,6 @@ class Settings(BaseSettings):
     """Transcriptions running at once in this process; further requests wait their turn."""
     max_audio_seconds: float = 3 * 3600
     """Longest audio accepted, measured on what decodes (a header may lie)."""
-    keep_uploads_dir: Path | None = None
-    """When set, each upload is kept there as JOB_ID.audio; by default uploads are not kept."""
     default_min_speakers: int = Field(default=1, ge=1, le=MAX_SPEAKERS)
     default_max_speakers: int = Field(default=2, ge=1, le=MAX_SPEAKERS)
     """How many voices a recording may hold when a request does not say: a call is one or two (a

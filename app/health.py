@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.api.schemas import HealthOut
-from app.runtime import Runtime
+from app.db import Database
+from app.speech.registry import ModelRegistry
 
 logger = logging.getLogger(__name__)
 
 
-def check(runtime: Runtime) -> HealthOut:
+@dataclass(frozen=True)
+class Health:
+    database_ok: bool
+    models: dict[str, str]
+    """Each model's state, by name."""
+
+    @property
+    def ok(self) -> bool:
+        return self.database_ok
+
+
+def check(db: Database, models: ModelRegistry) -> Health:
     try:
-        runtime.db.ping()
+        db.ping()
     except SQLAlchemyError as exc:
         logger.warning("health: database unavailable (%s)", type(exc).__name__)
-        return HealthOut(status="degraded", database="unavailable", models=runtime.model_status())
-    return HealthOut(status="ok", database="ok", models=runtime.model_status())
+        return Health(database_ok=False, models=models.status())
+    return Health(database_ok=True, models=models.status())

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
@@ -20,8 +18,7 @@ from app.api.body_limit import BodyLimitMiddleware
 from app.api.errors import install_error_handlers
 from app.api.routers import apex, balance, billing, console, health, jobs, pricing, transcribe, webhook_secret
 from app.config import Settings, get_settings
-from app.jobs import records as job_service
-from app.jobs import runner
+from app.jobs import maintenance
 from app.logs import configure_logging
 from app.runtime import Runtime
 
@@ -33,31 +30,9 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
-def _recover_interrupted_jobs(runtime: Runtime) -> None:
-    """Synchronous jobs whose process died are failed (their client is gone); async ones are
-    queued again."""
-    stale_after = timedelta(seconds=runtime.settings.job_stale_seconds)
-    with runtime.db.transaction() as session:
-        failed = job_service.fail_interrupted_jobs(session, runner=runtime.runner, stale_after=stale_after)
-    if failed:
-        logger.warning("marked %d interrupted job(s) failed and released their holds", failed)
-    runner.resume(runtime)
-
-
 def upload_body_limits(settings: Settings) -> dict[str, int]:
     """Endpoints that take uploads get the upload limit plus room for the form's other fields."""
     return {"/v1/transcribe": settings.max_upload_bytes + 1024 * 1024}
-
-
-async def _heartbeat(runtime: Runtime) -> None:
-    """Every `job_heartbeat_seconds`: `runner.maintain` (heartbeats of this process's jobs,
-    requeues of dead workers' jobs, due webhooks)."""
-    while True:
-        await asyncio.sleep(runtime.settings.job_heartbeat_seconds)
-        try:
-            await run_in_threadpool(runner.maintain, runtime)
-        except Exception as exc:  # a database or broker blip must not end the loop
-            logger.warning("job heartbeat failed: %s", type(exc).__name__)
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
@@ -74,14 +49,15 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         else:
             active = await run_in_threadpool(Runtime.create, app_settings)
         app.state.runtime = active
-        await run_in_threadpool(_recover_interrupted_jobs, active)
+        await run_in_threadpool(maintenance.recover, active, fail_interrupted_sync_jobs=True)
         if active.settings.preload_models:
             await run_in_threadpool(active.models.load_all)
-        heartbeat = asyncio.create_task(_heartbeat(active))
+        loop = maintenance.MaintenanceLoop(active)
+        loop.start()
         try:
             yield
         finally:
-            heartbeat.cancel()
+            loop.stop()
             if given_runtime is None:
                 await active.aclose()
 

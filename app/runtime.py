@@ -15,6 +15,7 @@ from app.apex import upstream
 from app.config import Settings
 from app.db import Database
 from app.jobs import runner
+from app.jobs.metering import Meter
 from app.jobs.queue import CeleryQueue, InProcessQueue, JobQueue, ThreadPool
 from app.ratelimit import RateLimiter
 from app.speech.registry import ModelRegistry
@@ -33,9 +34,8 @@ class Runtime:
     models: ModelRegistry
     apex: openai.AsyncOpenAI | None = None
     """The Apex upstream client, when one is configured."""
-    runner: str = field(default_factory=runner_id)
-    active_jobs: set[str] = field(default_factory=set)
-    """Jobs this process is running now (their heartbeats are refreshed)."""
+    meter: Meter = field(init=False)
+    """Opens, tracks and settles this process's paid work."""
     transcription_slots: asyncio.Semaphore = field(init=False)
     intake_slots: asyncio.Semaphore = field(init=False)
     queue: JobQueue = field(init=False)
@@ -46,6 +46,7 @@ class Runtime:
     """Set at shutdown: in-process async jobs go back to the queue at their next stage boundary."""
 
     def __post_init__(self) -> None:
+        self.meter = Meter(self.db, runner_id(), self.settings.credit_expiry_days)
         self.transcription_slots = asyncio.Semaphore(self.settings.max_concurrent_transcriptions)
         self.intake_slots = asyncio.Semaphore(self.settings.max_concurrent_transcriptions)
         self.queue = self._make_queue()
@@ -67,8 +68,10 @@ class Runtime:
             apex=upstream.make_client(settings),
         )
 
-    def model_status(self) -> dict[str, str]:
-        return self.models.status()
+    @property
+    def runner(self) -> str:
+        """This process's runner id (host:pid:boot)."""
+        return self.meter.runner
 
     def close(self) -> None:
         self.stopping.set()

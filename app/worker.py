@@ -2,7 +2,7 @@
 
 It loads the models once, then takes `voxparse.run_job` tasks from the broker with a pool of
 threads sharing them (CTranslate2 and torch release the GIL). What a task does is
-`app.jobs.runner`, the same code as the in-process mode. A background thread keeps the
+`app.jobs.runner`, the same code as the in-process mode. A background thread (`MaintenanceLoop`) keeps the
 heartbeat of this worker's jobs fresh, requeues jobs whose worker died and sends due webhooks.
 """
 
@@ -11,25 +11,16 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
 from typing import Any
 
 from app.config import Settings
 from app.db import migrate
-from app.jobs import runner
+from app.jobs import maintenance, runner
 from app.jobs.queue import RUN_JOB_TASK, celery_app
 from app.logs import configure_logging
 from app.runtime import Runtime
 
 logger = logging.getLogger(__name__)
-
-
-def _maintenance_loop(runtime: Runtime) -> None:
-    while not runtime.stopping.wait(runtime.settings.job_heartbeat_seconds):
-        try:
-            runner.maintain(runtime)
-        except Exception as exc:  # a database or broker blip must not end the loop
-            logger.warning("job heartbeat failed: %s", type(exc).__name__)
 
 
 def build(settings: Settings, runtime: Runtime) -> Any:
@@ -53,9 +44,9 @@ def run(settings: Settings, *, concurrency: int) -> int:
     logger.info("loading models")
     runtime.models.load_all()
     app = build(settings, runtime)
-    runner.resume(runtime)
-    maintenance = threading.Thread(target=_maintenance_loop, args=(runtime,), name="voxparse-heartbeat", daemon=True)
-    maintenance.start()
+    maintenance.recover(runtime, fail_interrupted_sync_jobs=False)
+    loop = maintenance.MaintenanceLoop(runtime)
+    loop.start()
     name = f"voxparse-{os.getpid()}@{socket.gethostname()}"
     logger.info("worker %s taking jobs from queue %r, %d at a time", name, settings.celery_queue, concurrency)
     try:
@@ -73,5 +64,6 @@ def run(settings: Settings, *, concurrency: int) -> int:
             ]
         )
     finally:
+        loop.stop()
         runtime.close()
     return 0

@@ -13,8 +13,8 @@ import time
 
 from app import analysis, redaction
 from app.speech.speakers import build_transcript
-from bench.callscript import script
-from tests.factories import spoken_words
+from tests.support.callscript import script
+from tests.support.factories import spoken_words
 
 
 def main() -> None:

@@ -27,9 +27,9 @@ from app.config import Settings
 from app.db import migrate
 from app.models import Job, JobStatus, LedgerEntry
 from app.runtime import Runtime
-from tests.factories import Customer, make_account
-from tests.live import live_server
-from tests.synth import SUPPORT_CALL, synthesize_call
+from tests.support.factories import Customer, make_account
+from tests.support.live import live_server
+from tests.support.synth import SUPPORT_CALL, synthesize_call
 
 CREDIT_CENTS = 10_000
 

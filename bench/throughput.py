@@ -28,10 +28,10 @@ from sqlalchemy import select
 from app.db import migrate
 from app.models import Job, JobStatus
 from app.runtime import Runtime
-from bench.callscript import script
-from tests.deployment import Deployment, deployment, ended, wait_for_job
-from tests.factories import Customer, make_account, settings_for
-from tests.synth import SynthCall, synthesize_call
+from tests.support.callscript import script
+from tests.support.deployment import Deployment, deployment, ended, wait_for_job
+from tests.support.factories import Customer, make_account, settings_for
+from tests.support.synth import SynthCall, synthesize_call
 
 
 def _database(base_url: str | None, folder: Path, run: int) -> str:

@@ -21,9 +21,9 @@ from app.db import migrate
 from app.jobs import transcribe
 from app.runtime import Runtime
 from app.speech.pipeline import StageTimings, TranscriptionOptions
-from bench.callscript import script
-from tests.factories import make_account
-from tests.synth import synthesize_call
+from tests.support.callscript import script
+from tests.support.factories import make_account
+from tests.support.synth import synthesize_call
 
 
 def main() -> None:
@@ -64,8 +64,8 @@ def main() -> None:
             overhead = total - sum(stages.values())
             print(
                 f"\nrun {run}: {done.duration_seconds:.0f} s of audio, "
-                f"{len(done.result['word_timestamps'])} words, "
-                f"speakers {done.result['speakers']}, cost {done.cost_cents} cents"
+                f"{len(done.result.word_timestamps)} words, "
+                f"speakers {done.result.speakers}, cost {done.cost_cents} cents"
             )
             for stage in ("decode", "asr", "diarization", "analysis"):
                 print(f"  {stage:<12} {stages.get(stage, 0.0):8.2f} s")

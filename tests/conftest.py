@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -15,17 +14,9 @@ from app.db import migrate
 from app.main import create_app
 from app.runtime import Runtime
 from app.speech.registry import ModelRegistry
-from tests.factories import Customer, make_account, serve_asgi, settings_for
-from tests.synth import SUPPORT_CALL, SynthCall, synthesize_call
-
-POSTGRES_ADMIN_DSN = os.environ.get("VOXPARSE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("VOXPARSE_TEST_REDIS", "redis://127.0.0.1:6379/0")
-BACKENDS = ["sqlite", "postgresql"]
-
-
-def _sqlalchemy_pg_url(dsn: str, database: str) -> str:
-    base = dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-    return f"{base}/{database}"
+from tests.support.factories import Customer, make_account, serve_asgi, settings_for
+from tests.support.services import BACKENDS, POSTGRES_ADMIN_DSN, _sqlalchemy_pg_url
+from tests.support.synth import SUPPORT_CALL, SynthCall, synthesize_call
 
 
 @pytest.fixture(scope="session")

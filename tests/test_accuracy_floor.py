@@ -9,8 +9,8 @@ import pytest
 
 from app.speech import audio, pipeline
 from app.speech.registry import ModelRegistry
-from bench.accuracy import Tally, der, load_rttm, score_analysis
-from bench.corpus import build
+from tests.support.corpus import build
+from tests.support.scoring import Tally, der, load_rttm, score_analysis
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +27,7 @@ def scored(models: ModelRegistry, tmp_path_factory: pytest.TempPathFactory) -> T
         for call in calls:
             with call.audio(variant).open("rb") as f:
                 decoded = audio.decode(f, max_seconds=3600)
-            result = pipeline.run(models, decoded, pipeline.TranscriptionOptions()).result
+            result = pipeline.run(models, decoded, pipeline.TranscriptionOptions()).model_dump()
             tag = f"[{variant}] {call.call_id}"
             tally.hit("speakers_right", len(result["speakers"]) == call.truth["speakers"], tag)
             if call.truth["speakers"] == 2:

@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from app.runtime import Runtime
-from tests.calls import CALLS, ScriptedCall, field_value
-from tests.factories import make_account, read_all_rows, sqlite_file_bytes
-from tests.synth import synthesize_call
+from tests.support.calls import CALLS, ScriptedCall, field_value
+from tests.support.factories import make_account, read_all_rows, sqlite_file_bytes
+from tests.support.synth import synthesize_call
 
 pytestmark = pytest.mark.slow
 
@@ -40,7 +40,7 @@ def analysed(runtime: Runtime, call_dir: Path) -> list[tuple[ScriptedCall, dict[
     import asyncio
 
     from app.main import create_app
-    from tests.factories import serve_asgi
+    from tests.support.factories import serve_asgi
 
     async def post_all() -> list[tuple[ScriptedCall, dict[str, Any], str]]:
         out = []

@@ -9,12 +9,12 @@ import pytest
 from app import analysis
 from app.analysis.entities import extract_customer
 from app.analysis.money import amounts_in, extract_financial
-from tests.factories import written_transcript
+from tests.support.factories import written_transcript
 
 
 def analyse(*turns: tuple[str, str]) -> dict[str, Any]:
     transcript, findings = written_transcript(turns)
-    return analysis.analyze(transcript, findings=findings, instructions=None)
+    return analysis.analyze(transcript, findings=findings, instructions=None).model_dump()
 
 
 @pytest.mark.parametrize(

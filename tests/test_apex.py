@@ -20,9 +20,9 @@ from app.config import Settings
 from app.db import migrate
 from app.models import Job, JobStatus, LedgerEntry
 from app.runtime import Runtime
-from tests.factories import Customer, make_account
-from tests.fake_openai import FakeOpenAI, Reply, fake_openai
-from tests.live import ROOT, LiveServer, live_server
+from tests.support.factories import Customer, make_account
+from tests.support.fake_openai import FakeOpenAI, Reply, fake_openai
+from tests.support.live import ROOT, LiveServer, live_server
 
 # One cent per prompt token and two per completion token, so charges are easy to check.
 PRICES = {

@@ -23,8 +23,8 @@ from sqlalchemy import select
 from app.db import migrate
 from app.models import EntryKind, Job, LedgerEntry
 from app.runtime import Runtime
-from bench.callscript import script
-from tests.deployment import (
+from tests.support.callscript import script
+from tests.support.deployment import (
     MAX_ATTEMPTS,
     WEBHOOK_ATTEMPTS,
     Deployment,
@@ -33,9 +33,9 @@ from tests.deployment import (
     wait_for_job,
     webhook_receiver,
 )
-from tests.deployment import WebhookReceiver as Receiver
-from tests.factories import Customer, make_account, settings_for
-from tests.synth import SynthCall, synthesize_call
+from tests.support.deployment import WebhookReceiver as Receiver
+from tests.support.factories import Customer, make_account, settings_for
+from tests.support.synth import SynthCall, synthesize_call
 
 pytestmark = pytest.mark.slow
 

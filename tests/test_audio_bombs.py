@@ -17,8 +17,8 @@ import pytest
 from app.config import Settings
 from app.db import migrate
 from app.runtime import Runtime
-from tests.factories import Customer, make_account
-from tests.live import LiveServer, live_server
+from tests.support.factories import Customer, make_account
+from tests.support.live import LiveServer, live_server
 
 pytestmark = pytest.mark.slow
 

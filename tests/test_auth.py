@@ -7,18 +7,8 @@ import pytest
 
 from app.billing import accounts
 from app.runtime import Runtime
-from tests.factories import Customer, read_all_rows, sqlite_file_bytes
-
-
-def assert_error(response: httpx.Response, code: int) -> str:
-    assert response.status_code == code, response.text
-    body = response.json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"message", "code"}
-    assert body["error"]["code"] == code
-    assert isinstance(body["error"]["message"], str)
-    assert body["error"]["message"]
-    return str(body["error"]["message"])
+from tests.support.assertions import assert_error
+from tests.support.factories import Customer, read_all_rows, sqlite_file_bytes
 
 
 async def test_x_api_key_header(client: httpx.AsyncClient, account: Customer) -> None:

@@ -3,40 +3,33 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 import httpx
 import pytest
 
 from app.main import create_app
 from app.runtime import Runtime
-from tests.factories import Customer, make_account, serve_asgi, settings_for
-from tests.fake_stripe import FakeStripe, fake_stripe, sign
-from tests.test_auth import assert_error
-
-SECRET_KEY = "sk_test_" + "k" * 24
-WEBHOOK_SECRET = "whsec_" + "w" * 24
+from tests.support.assertions import assert_error
+from tests.support.factories import Customer, make_account, serve_asgi
+from tests.support.fake_stripe import FakeStripe, fake_stripe, sign
+from tests.support.stripe_events import (
+    SECRET_KEY,
+    WEBHOOK_SECRET,
+    balance,
+    deliver,
+    paid_event,
+    refund_event,
+    with_stripe,
+)
 
 
 @pytest.fixture
 def stripe_api() -> Iterator[FakeStripe]:
     with fake_stripe() as server:
         yield server
-
-
-def with_stripe(runtime: Runtime, api_base: str | None, **overrides: Any) -> Runtime:
-    values: dict[str, Any] = {
-        "stripe_secret_key": SECRET_KEY,
-        "stripe_webhook_secret": WEBHOOK_SECRET,
-        "stripe_api_base": api_base,
-        "checkout_allowed_hosts": ["example.test"],
-    }
-    values.update(overrides)
-    return dataclasses.replace(runtime, settings=settings_for(runtime.settings.database_url, **values))
 
 
 @pytest.fixture
@@ -92,46 +85,6 @@ async def test_checkout_refusals(
         assert_error(
             await unconfigured.post("/billing/checkout", headers=account.headers, json={"amount_cents": 1000}), 503
         )
-
-
-def paid_event(customer: Customer, session_id: str, amount: int, bonus: int, event_id: str, **extra: Any) -> bytes:
-    obj = {
-        "id": session_id,
-        "object": "checkout.session",
-        "payment_status": "paid",
-        "amount_total": amount,
-        "currency": "usd",
-        "payment_intent": f"pi_{session_id}",
-        "client_reference_id": customer.account_id,
-        "metadata": {"account_id": customer.account_id, "amount_cents": str(amount), "bonus_cents": str(bonus)},
-    }
-    obj.update(extra)
-    return json.dumps(
-        {"id": event_id, "object": "event", "type": "checkout.session.completed", "data": {"object": obj}}
-    ).encode()
-
-
-def refund_event(session_id: str, refunded: int, event_id: str) -> bytes:
-    charge = {
-        "id": f"ch_{session_id}",
-        "object": "charge",
-        "payment_intent": f"pi_{session_id}",
-        "amount": 20000,
-        "amount_refunded": refunded,
-        "refunded": refunded >= 20000,
-    }
-    return json.dumps(
-        {"id": event_id, "object": "event", "type": "charge.refunded", "data": {"object": charge}}
-    ).encode()
-
-
-async def deliver(client: httpx.AsyncClient, payload: bytes, signature: str | None = None) -> httpx.Response:
-    headers = {"Content-Type": "application/json", "Stripe-Signature": signature or sign(payload, WEBHOOK_SECRET)}
-    return await client.post("/billing/webhook", content=payload, headers=headers)
-
-
-async def balance(client: httpx.AsyncClient, customer: Customer) -> dict[str, Any]:
-    return dict((await client.get("/v1/balance", headers=customer.headers)).json())
 
 
 async def test_a_paid_checkout_credits_amount_and_bonus_once(

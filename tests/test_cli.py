@@ -7,7 +7,7 @@ import pytest
 from app.billing import accounts
 from app.cli import main
 from app.runtime import Runtime
-from tests.factories import read_all_rows
+from tests.support.factories import read_all_rows
 
 
 def test_keys_and_credit_commands(

@@ -6,7 +6,7 @@ import httpx
 
 from app.main import create_app
 from app.runtime import Runtime
-from tests.factories import serve_asgi
+from tests.support.factories import serve_asgi
 
 
 async def test_root_redirects_to_the_console(client: httpx.AsyncClient) -> None:

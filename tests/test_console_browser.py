@@ -22,11 +22,11 @@ from app.db import migrate
 from app.jobs import records
 from app.models import EntryKind
 from app.runtime import Runtime
-from tests.calls import CALLS
-from tests.factories import Customer, make_account, settings_for
-from tests.fake_stripe import FakeStripe, fake_stripe
-from tests.live import ROOT, LiveServer, live_server
-from tests.synth import SynthCall, synthesize_call
+from tests.support.calls import CALLS
+from tests.support.factories import Customer, make_account, result_body, settings_for
+from tests.support.fake_stripe import FakeStripe, fake_stripe
+from tests.support.live import ROOT, LiveServer, live_server
+from tests.support.synth import SynthCall, synthesize_call
 
 pytestmark = pytest.mark.slow
 
@@ -108,7 +108,7 @@ def seed_customer(server: LiveServer) -> Customer:
             for n in range(SEEDED_JOBS):
                 job = records.create_job(session, created.account_id, type="transcribe", model="tiny.en")
                 records.mark_processing(session, job, runtime.runner)
-                records.complete_job(session, job, duration_seconds=30.0 + n, cost_cents=0, result={"segments": []})
+                records.complete_job(session, job, duration_seconds=30.0 + n, cost_cents=0, result=result_body())
         return created
     finally:
         runtime.close()

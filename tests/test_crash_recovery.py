@@ -15,10 +15,10 @@ import pytest
 from app.config import Settings
 from app.db import migrate
 from app.runtime import Runtime
-from bench.callscript import script
-from tests.factories import make_account
-from tests.live import live_server
-from tests.synth import synthesize_call
+from tests.support.callscript import script
+from tests.support.factories import make_account
+from tests.support.live import live_server
+from tests.support.synth import synthesize_call
 
 pytestmark = pytest.mark.slow
 

@@ -9,9 +9,9 @@ import psycopg
 from app.db import migrate
 from app.main import create_app
 from app.runtime import Runtime
-from tests.conftest import POSTGRES_ADMIN_DSN
-from tests.factories import make_account, serve_asgi, settings_for
-from tests.test_auth import assert_error
+from tests.support.assertions import assert_error
+from tests.support.factories import make_account, serve_asgi, settings_for
+from tests.support.services import POSTGRES_ADMIN_DSN
 
 
 def _set_connections(database: str, allowed: bool) -> None:

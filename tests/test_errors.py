@@ -5,8 +5,8 @@ from fastapi import FastAPI
 
 from app.main import create_app
 from app.runtime import Runtime
-from tests.factories import Customer, serve_asgi
-from tests.test_auth import assert_error
+from tests.support.assertions import assert_error
+from tests.support.factories import Customer, serve_asgi
 
 
 async def test_unknown_route_is_404_in_the_error_shape(client: httpx.AsyncClient) -> None:

@@ -14,9 +14,9 @@ import pytest
 from app.config import Settings
 from app.db import migrate
 from app.runtime import Runtime
-from tests.factories import Customer, make_account
-from tests.live import ROOT, LiveServer, live_server
-from tests.synth import SynthCall
+from tests.support.factories import Customer, make_account
+from tests.support.live import ROOT, LiveServer, live_server
+from tests.support.synth import SynthCall
 
 pytestmark = pytest.mark.slow
 

@@ -17,9 +17,9 @@ from schemathesis.core.result import Ok
 from app.db import migrate
 from app.main import create_app
 from app.runtime import Runtime
-from tests.factories import Customer, make_account, settings_for
-from tests.fake_openai import fake_openai
-from tests.fake_stripe import fake_stripe
+from tests.support.factories import Customer, make_account, settings_for
+from tests.support.fake_openai import fake_openai
+from tests.support.fake_stripe import fake_stripe
 
 # A request the schema allows may still be refused for a business reason (an amount that is not on
 # sale, an upload that is not audio): what must hold is no 5xx and answers that match the schema.

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from app.runtime import Runtime
 from app.speech import audio
-from tests.factories import make_account
-from tests.synth import RATE, SynthCall, convert
+from tests.support.factories import make_account
+from tests.support.synth import RATE, SynthCall, convert
 
 RATES = [8000, 11025, 16000, 22050, 44100, 48000]
 CONTAINERS = ["wav", "flac", "ogg", "mp3", "ulaw"]

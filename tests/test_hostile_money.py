@@ -17,11 +17,11 @@ from app.jobs import webhooks
 from app.logs import SecretFilter, redact_secrets
 from app.main import create_app
 from app.runtime import Runtime
-from tests.factories import Customer, make_account, serve_asgi
-from tests.fake_stripe import FakeStripe, fake_stripe, sign
-from tests.synth import SynthCall
-from tests.test_auth import assert_error
-from tests.test_billing import WEBHOOK_SECRET, balance, deliver, paid_event, with_stripe
+from tests.support.assertions import assert_error
+from tests.support.factories import Customer, make_account, serve_asgi
+from tests.support.fake_stripe import FakeStripe, fake_stripe, sign
+from tests.support.stripe_events import WEBHOOK_SECRET, balance, deliver, paid_event, with_stripe
+from tests.support.synth import SynthCall
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from app.jobs import records, runner
 from app.models import Job, JobStatus, utcnow
 from app.runtime import Runtime
 from app.speech.registry import ModelRegistry
-from tests.factories import make_account, settings_for
+from tests.support.factories import make_account, settings_for
 
 
 class RecordingQueue:

@@ -8,21 +8,13 @@ from app.jobs import records
 from app.main import create_app
 from app.models import Job, JobStatus
 from app.runtime import Runtime
-from tests.factories import Customer, make_account, serve_asgi
-from tests.test_auth import assert_error
-
-
-def _completed_job(runtime: Runtime, customer: Customer, result: dict[str, object] | None = None) -> str:
-    with runtime.db.transaction() as session:
-        job = records.create_job(session, customer.account_id, type="transcribe", model="test")
-        records.mark_processing(session, job, runtime.runner)
-        records.complete_job(session, job, duration_seconds=60.0, cost_cents=1, result=result or {"transcript": "hi"})
-        return job.id
+from tests.support.assertions import assert_error
+from tests.support.factories import Customer, completed_job, make_account, result_body, serve_asgi
 
 
 async def test_jobs_are_listed_newest_first_and_paged(client: httpx.AsyncClient, runtime: Runtime) -> None:
     customer = make_account(runtime)
-    ids = [_completed_job(runtime, customer) for _ in range(5)]
+    ids = [completed_job(runtime, customer) for _ in range(5)]
     body = (await client.get("/v1/jobs", headers=customer.headers)).json()
     assert body["limit"] == 20
     assert body["offset"] == 0
@@ -57,13 +49,14 @@ async def test_bad_paging_values_are_400(client: httpx.AsyncClient, account: Cus
 
 async def test_job_detail_and_result(client: httpx.AsyncClient, runtime: Runtime) -> None:
     customer = make_account(runtime)
-    job_id = _completed_job(runtime, customer, {"transcript": "hello there"})
+    stored = result_body(transcript="hello there")
+    job_id = completed_job(runtime, customer, stored)
     detail = (await client.get(f"/v1/jobs/{job_id}", headers=customer.headers)).json()
     assert detail["id"] == job_id
     assert detail["error"] is None
     assert detail["result_url"] == f"/v1/jobs/{job_id}/result"
     result = await client.get(detail["result_url"], headers=customer.headers)
-    assert result.json() == {"transcript": "hello there"}
+    assert result.json() == stored
 
 
 async def test_result_of_an_unfinished_job_is_404(client: httpx.AsyncClient, runtime: Runtime) -> None:
@@ -78,7 +71,7 @@ async def test_result_of_an_unfinished_job_is_404(client: httpx.AsyncClient, run
 
 async def test_accounts_never_see_each_others_jobs(client: httpx.AsyncClient, runtime: Runtime) -> None:
     alice, mallory = make_account(runtime), make_account(runtime)
-    job_id = _completed_job(runtime, alice)
+    job_id = completed_job(runtime, alice)
     assert_error(await client.get(f"/v1/jobs/{job_id}", headers=mallory.headers), 404)
     assert_error(await client.get(f"/v1/jobs/{job_id}/result", headers=mallory.headers), 404)
     assert (await client.get("/v1/jobs", headers=mallory.headers)).json()["jobs"] == []

@@ -14,7 +14,7 @@ from app.errors import PaymentRequired
 from app.jobs import records
 from app.models import EntryKind, Job, LedgerEntry, utcnow
 from app.runtime import Runtime
-from tests.factories import Customer, make_account
+from tests.support.factories import Customer, make_account
 
 
 def _new_job(runtime: Runtime, account_id: str) -> str:

@@ -12,8 +12,8 @@ from app import analysis, redaction
 from app.analysis.llm import LLMAnalyzer
 from app.analysis.schema import LLMAnswer
 from app.transcript import DiarizedTranscript
-from tests.factories import written_transcript
-from tests.fake_openai import FakeOpenAI, Reply, fake_openai
+from tests.support.factories import written_transcript
+from tests.support.fake_openai import FakeOpenAI, Reply, fake_openai
 
 SCRIPT = [
     ("A", "Thank you for calling Acme billing, this call is recorded. My name is Karen."),
@@ -53,7 +53,9 @@ def analyzer(upstream: FakeOpenAI, timeout: float = 5.0) -> LLMAnalyzer:
 
 def run(upstream: FakeOpenAI, instructions: str | None = None, timeout: float = 5.0) -> dict[str, Any]:
     diarized, findings = transcript()
-    result = analysis.analyze(diarized, findings=findings, instructions=instructions, llm=analyzer(upstream, timeout))
+    result = analysis.analyze(
+        diarized, findings=findings, instructions=instructions, llm=analyzer(upstream, timeout)
+    ).model_dump()
     masked: dict[str, Any] = redaction.redact_result({"ai_analysis": result}, redact_pii=False)["ai_analysis"]
     return masked
 
@@ -138,7 +140,7 @@ def test_a_server_without_structured_output_gets_json_mode(upstream: FakeOpenAI)
 
 def test_without_an_llm_instructions_are_accepted_with_a_warning() -> None:
     diarized, findings = transcript()
-    result = analysis.analyze(diarized, findings=findings, instructions="extract SKUs")
+    result = analysis.analyze(diarized, findings=findings, instructions="extract SKUs").model_dump()
     assert result["engine"] == "rules"
     assert result["custom"] is None
     assert analysis.NO_LLM_FOR_INSTRUCTIONS in result["warnings"]

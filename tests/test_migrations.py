@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, inspect
 
 from app.db import MIGRATIONS_DIR, migrate
 from app.models import Base
-from tests.conftest import BACKENDS
+from tests.support.services import BACKENDS
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

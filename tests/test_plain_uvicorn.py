@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from app.db import migrate
-from tests.live import ROOT, free_port, stop_process
+from tests.support.live import ROOT, free_port, stop_process
 
 
 def test_plain_uvicorn_serves_the_app_and_trusts_only_the_configured_proxies(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from fastapi import FastAPI, Request
 
 from app.main import create_app
 from app.runtime import Runtime
-from tests.factories import settings_for
+from tests.support.factories import settings_for
 
 
 def _app_reporting_client(runtime: Runtime, **overrides: object) -> FastAPI:

@@ -7,9 +7,9 @@ import pytest
 
 from app.main import create_app
 from app.runtime import Runtime
-from tests.conftest import REDIS_URL
-from tests.factories import make_account, serve_asgi, settings_for
-from tests.test_auth import assert_error
+from tests.support.assertions import assert_error
+from tests.support.factories import make_account, serve_asgi, settings_for
+from tests.support.services import REDIS_URL
 
 
 @pytest.fixture(params=["memory", "redis"])

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from app.billing.pricing import transcription_cost_cents
 from app.models import EntryKind, Job, JobStatus, LedgerEntry
 from app.runtime import Runtime
-from tests.factories import Customer, make_account
-from tests.speech import speaker_accuracy, transcript_wer
-from tests.synth import SIMILAR_VOICES, SUPPORT_CALL, SynthCall, Turn, synthesize_call
+from tests.support.factories import Customer, make_account
+from tests.support.speech import speaker_accuracy, transcript_wer
+from tests.support.synth import SIMILAR_VOICES, SUPPORT_CALL, SynthCall, Turn, synthesize_call
 
 pytestmark = pytest.mark.slow
 

@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from app.runtime import Runtime
-from tests.factories import Customer, make_account
-from tests.synth import SynthCall
-from tests.test_auth import assert_error
+from tests.support.assertions import assert_error
+from tests.support.factories import Customer, make_account
+from tests.support.synth import SynthCall
 
 CREDIT = 500
 
@@ -163,7 +163,6 @@ async def test_insufficient_balance_is_402_before_any_model_runs(
 async def test_uploads_are_not_kept(
     client: httpx.AsyncClient, runtime: Runtime, support_calls: dict[str, SynthCall], tmp_path: Path
 ) -> None:
-    assert runtime.settings.keep_uploads_dir is None
     before = set(Path(os.environ.get("TMPDIR", "/tmp")).iterdir())
     customer = make_account(runtime, credit_cents=CREDIT)
     response = await client.post(
@@ -236,7 +235,7 @@ async def test_a_truncated_mp3_gives_a_result_for_what_decodes(
 async def test_prompt_injection_spoken_in_the_call_changes_nothing(
     client: httpx.AsyncClient, customer: Customer, call_dir: Path
 ) -> None:
-    from tests.synth import Turn, synthesize_call
+    from tests.support.synth import Turn, synthesize_call
 
     call = synthesize_call(
         [

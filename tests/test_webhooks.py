@@ -16,9 +16,9 @@ from app.main import create_app
 from app.models import Account, utcnow
 from app.runtime import Runtime
 from app.speech.registry import ModelRegistry
-from tests.factories import Customer, make_account, read_all_rows, serve_asgi, settings_for
-from tests.synth import SynthCall
-from tests.test_auth import assert_error
+from tests.support.assertions import assert_error
+from tests.support.factories import Customer, make_account, read_all_rows, serve_asgi, settings_for
+from tests.support.synth import SynthCall
 
 SECRET = "whsec_test"
 BODY = b'{"event":"job.completed"}'

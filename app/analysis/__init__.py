@@ -3,8 +3,6 @@ compliance); an LLM, when configured, answers the rest and the user's custom ins
 
 from __future__ import annotations
 
-from typing import Any
-
 from app.analysis import rules
 from app.analysis.llm import LLMAnalyzer, LLMFailed
 from app.analysis.schema import CallAnalysis
@@ -20,7 +18,7 @@ def analyze(
     findings: list[Finding],
     instructions: str | None,
     llm: LLMAnalyzer | None = None,
-) -> dict[str, Any]:
+) -> CallAnalysis:
     cleaned = "\n".join(transcript.labelled_lines())
     facts = rules.analyze(transcript, findings)
     warnings: list[str] = []
@@ -39,9 +37,7 @@ def analyze(
                 custom=answer.custom if instructions else None,
                 engine="llm",
                 warnings=warnings,
-            ).model_dump()
+            )
     if instructions and llm is None:
         warnings.append(NO_LLM_FOR_INSTRUCTIONS)
-    return CallAnalysis(
-        **facts.model_dump(), transcript_cleaned=cleaned, engine="rules", warnings=warnings
-    ).model_dump()
+    return CallAnalysis(**facts.model_dump(), transcript_cleaned=cleaned, engine="rules", warnings=warnings)

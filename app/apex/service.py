@@ -5,32 +5,27 @@ max_tokens) before the upstream is called, settled to the upstream's reported us
 from __future__ import annotations
 
 import json
-import logging
 import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
+import anyio.to_thread
 import openai
-from starlette.concurrency import run_in_threadpool
 
 from app import redaction
-from app.billing import ledger
 from app.billing.accounts import Principal
 from app.config import Settings
 from app.errors import ApiError, BadGateway, BadRequest, NotFound, ServiceUnavailable
-from app.jobs import records
-from app.models import Job
-from app.runtime import Runtime
-
-logger = logging.getLogger(__name__)
+from app.jobs.metering import Meter
 
 PUBLIC_MODEL = "apex-latest"
 # The fields a client may limit the completion with; the smallest given wins.
 LIMIT_FIELDS = ("max_completion_tokens", "max_tokens")
 # Far above any model's output window; keeps the worst-case hold a sane number of cents.
 MAX_OUTPUT_TOKENS = 1_000_000
+MAX_CHOICES = 8
 JOB_TYPE = "apex"
 # Chat parameters handed to the SDK by name; anything else travels in `extra_body`.
 KNOWN_PARAMS = {
@@ -38,6 +33,33 @@ KNOWN_PARAMS = {
     "response_format", "seed", "stop", "temperature", "tool_choice", "tools", "top_logprobs", "top_p", "user",
     "parallel_tool_calls",
 }  # fmt: skip
+
+
+class ApexContext(Protocol):
+    """What an Apex call needs of the process (`app.runtime.Runtime` provides it)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def meter(self) -> Meter: ...
+
+    @property
+    def apex(self) -> openai.AsyncOpenAI | None:
+        """The upstream client, when one is configured."""
+        ...
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """A chat completion request whose fields are valid one by one (the API's request model)."""
+
+    model: str
+    messages: list[dict[str, Any]]
+    params: dict[str, Any]
+    """Every other parameter the client sent (limits, `n`, sampling, tools...), passed on."""
+    include_usage: bool = False
+    """When streaming: the client asked for the usage chunk."""
 
 
 class UpstreamRejected(BadRequest):
@@ -80,8 +102,6 @@ def _redact_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @dataclass
 class PreparedCall:
     job_id: str
-    hold_id: int
-    hold_cents: int
     upstream_model: str
     params: dict[str, Any]
     client_wants_usage: bool
@@ -92,86 +112,24 @@ def _estimate_prompt_tokens(messages: list[dict[str, Any]]) -> int:
     return len(json.dumps(messages, ensure_ascii=False).encode())
 
 
-def prepare(runtime: Runtime, principal: Principal, body: dict[str, Any]) -> PreparedCall:
-    """Validate, pick the upstream model, hold the worst-case cost, record the job. Blocking."""
-    settings = runtime.settings
-    if runtime.apex is None:
+def prepare(ctx: ApexContext, principal: Principal, request: ChatRequest) -> PreparedCall:
+    """Pick the upstream model, hold the worst-case cost, open the job. Blocking."""
+    settings = ctx.settings
+    if ctx.apex is None:
         raise ServiceUnavailable("The Apex LLM backend is not configured on this server.")
-    messages = body.get("messages")
-    if not isinstance(messages, list) or not messages:
-        raise BadRequest("'messages' must be a non-empty list.")
-    model = body.get("model")
-    if not isinstance(model, str) or not model:
-        raise BadRequest("'model' is required.")
-    upstream_model = _upstream_model(settings, model)
-    n = body.get("n") or 1
-    if not isinstance(n, int) or not 1 <= n <= 8:
-        raise BadRequest("'n' must be between 1 and 8.")
-    limits = {f: body[f] for f in LIMIT_FIELDS if body.get(f) is not None}
-    for name, value in limits.items():
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_OUTPUT_TOKENS:
-            raise BadRequest(f"'{name}' must be between 1 and {MAX_OUTPUT_TOKENS}.")
-    params = {k: v for k, v in body.items() if k not in ("model", "messages", "stream", "stream_options")}
+    upstream_model = _upstream_model(settings, request.model)
+    params = {k: v for k, v in request.params.items() if k not in ("model", "messages", "stream", "stream_options")}
+    limits = {f: params[f] for f in LIMIT_FIELDS if params.get(f) is not None}
     # One effective limit, the smallest given, sent in every field the client used: the hold is
     # sized on the same number the upstream is held to.
     max_tokens = min(limits.values()) if limits else settings.apex_default_max_tokens
     for name in limits or {"max_tokens": max_tokens}:
         params[name] = max_tokens
-    if settings.apex_redact_cards:
-        messages = _redact_messages(messages)
+    messages = _redact_messages(request.messages) if settings.apex_redact_cards else request.messages
     params["messages"] = messages
-    hold = cost_cents(settings, _estimate_prompt_tokens(messages), max_tokens * n)
-    with runtime.db.transaction() as session:
-        job = records.create_job(session, principal.account_id, type=JOB_TYPE, model=model)
-        hold_entry = ledger.place_hold(
-            session, principal.account_id, job.id, hold, expiry_days=settings.credit_expiry_days
-        )
-        records.mark_processing(session, job, runtime.runner)
-        prepared = PreparedCall(
-            job.id,
-            hold_entry.id,
-            hold,
-            upstream_model,
-            params,
-            client_wants_usage=bool((body.get("stream_options") or {}).get("include_usage")),
-        )
-    runtime.active_jobs.add(prepared.job_id)
-    return prepared
-
-
-def settle(
-    runtime: Runtime, call: PreparedCall, prompt_tokens: int, completion_tokens: int, error: str | None = None
-) -> int:
-    """Charge for what was used, never more than was held, and close the job. Blocking."""
-    cost = cost_cents(runtime.settings, prompt_tokens, completion_tokens)
-    if cost > call.hold_cents:
-        # The upstream reported more than the request allowed: the excess is not the client's.
-        logger.warning(
-            "apex job %s: upstream usage (%d prompt + %d completion tokens, %d cents) exceeds the hold of %d cents; "
-            "charging the hold",
-            call.job_id, prompt_tokens, completion_tokens, cost, call.hold_cents,
-        )  # fmt: skip
-        cost = call.hold_cents
-    with runtime.db.transaction() as session:
-        job = session.get(Job, call.job_id)
-        assert job is not None
-        ledger.settle_hold(session, call.hold_id, cost)
-        if error is None:
-            records.complete_job(session, job, duration_seconds=0.0, cost_cents=cost, result=None)
-        else:
-            job.cost_cents = cost
-            records.fail_job(session, job, error)
-    runtime.active_jobs.discard(call.job_id)
-    return cost
-
-
-def abandon(runtime: Runtime, call: PreparedCall, reason: str) -> None:
-    """The upstream call failed: nothing used, the hold is released. Blocking."""
-    with runtime.db.transaction() as session:
-        job = session.get(Job, call.job_id)
-        if job is not None:
-            records.fail_job(session, job, reason)
-    runtime.active_jobs.discard(call.job_id)
+    hold = cost_cents(settings, _estimate_prompt_tokens(messages), max_tokens * (params.get("n") or 1))
+    job_id = ctx.meter.open_job(principal.account_id, type=JOB_TYPE, model=request.model, hold_cents=hold)
+    return PreparedCall(job_id, upstream_model, params, client_wants_usage=request.include_usage)
 
 
 def _split_params(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -202,38 +160,102 @@ def _provider_message(exc: openai.APIStatusError) -> str:
     return "no details"
 
 
-async def complete(runtime: Runtime, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
-    call = await run_in_threadpool(prepare, runtime, principal, body)
-    assert runtime.apex is not None
+async def _prepare(ctx: ApexContext, principal: Principal, request: ChatRequest) -> PreparedCall:
+    # Shielded: a request cancelled meanwhile gets its job back, and ends it at the next await.
+    with anyio.CancelScope(shield=True):
+        call = await anyio.to_thread.run_sync(prepare, ctx, principal, request)
+    return call
+
+
+async def _abandon(ctx: ApexContext, call: PreparedCall, reason: str) -> None:
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(ctx.meter.abandon, call.job_id, reason)
+
+
+async def complete(ctx: ApexContext, principal: Principal, request: ChatRequest) -> dict[str, Any]:
+    call = await _prepare(ctx, principal, request)
+    assert ctx.apex is not None
     known, extra = _split_params(call.params)
     try:
-        completion = await runtime.apex.chat.completions.create(
+        completion = await ctx.apex.chat.completions.create(
             model=call.upstream_model, extra_body=extra or None, **known
         )
     except openai.OpenAIError as exc:
-        await run_in_threadpool(abandon, runtime, call, f"upstream error: {type(exc).__name__}")
+        await _abandon(ctx, call, f"upstream error: {type(exc).__name__}")
         raise upstream_error(exc) from exc
     except BaseException:
-        with anyio.CancelScope(shield=True):
-            await run_in_threadpool(abandon, runtime, call, "request cancelled")
+        await _abandon(ctx, call, "request cancelled")
         raise
     usage = completion.usage
-    await run_in_threadpool(
-        settle, runtime, call, usage.prompt_tokens if usage else 0, usage.completion_tokens if usage else 0
-    )
+    cost = cost_cents(ctx.settings, usage.prompt_tokens if usage else 0, usage.completion_tokens if usage else 0)
+    await anyio.to_thread.run_sync(ctx.meter.settle, call.job_id, cost)
     answer: dict[str, Any] = completion.model_dump(mode="json", exclude_unset=True)
-    answer["model"] = body["model"]
+    answer["model"] = request.model
     return answer
 
 
-async def stream(runtime: Runtime, principal: Principal, body: dict[str, Any]) -> AsyncIterator[str]:
-    """Server-sent events relayed chunk by chunk; the hold is settled when the stream ends, or to
-    what was delivered when the client goes away (the upstream request is then closed)."""
-    call = await run_in_threadpool(prepare, runtime, principal, body)
-    assert runtime.apex is not None
+class ApexStream:
+    """Server-sent events relayed chunk by chunk from an upstream stream already opened. The job
+    ends once, in `close`: when the events run out, when the client goes away mid-stream, or, if
+    the events were never read at all, when the web layer closes the response."""
+
+    def __init__(self, ctx: ApexContext, call: PreparedCall, upstream: Any, public_model: str) -> None:
+        self._ctx, self._call, self._upstream, self._public_model = ctx, call, upstream, public_model
+        self._prompt_tokens = self._completion_tokens = self._delivered = self._sent = 0
+        self._finished = False
+        self._error: str | None = None
+        self._closed = False
+
+    async def events(self) -> AsyncIterator[str]:
+        try:
+            async for chunk in self._upstream:
+                if chunk.usage is not None:
+                    self._prompt_tokens = chunk.usage.prompt_tokens
+                    self._completion_tokens = chunk.usage.completion_tokens
+                    if not self._call.client_wants_usage and not chunk.choices:
+                        continue
+                self._delivered += sum(1 for c in chunk.choices if c.delta and c.delta.content)
+                data = chunk.model_dump(mode="json", exclude_unset=True)
+                data["model"] = self._public_model
+                self._sent += 1
+                yield f"data: {json.dumps(data)}\n\n"
+            self._finished = True
+            yield "data: [DONE]\n\n"
+        except openai.OpenAIError as exc:
+            self._error = f"upstream error mid-stream: {type(exc).__name__}"
+            yield f"data: {json.dumps({'error': {'message': upstream_error(exc).message, 'code': 502}})}\n\n"
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        """Close the upstream and settle the job, to what was used. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        with anyio.CancelScope(shield=True):
+            await self._upstream.close()
+            error = self._error
+            prompt_tokens, completion_tokens = self._prompt_tokens, self._completion_tokens
+            if not self._finished:
+                error = error or (
+                    "client disconnected mid-stream"
+                    if self._delivered
+                    else "client went away before the stream started"
+                )
+                # No usage report arrived: charge the prompt estimate and the pieces delivered.
+                prompt_tokens = prompt_tokens or _estimate_prompt_tokens(self._call.params["messages"]) // 4
+                completion_tokens = completion_tokens or self._delivered
+            cost = cost_cents(self._ctx.settings, prompt_tokens, completion_tokens)
+            await anyio.to_thread.run_sync(lambda: self._ctx.meter.settle(self._call.job_id, cost, error=error))
+
+
+async def stream(ctx: ApexContext, principal: Principal, request: ChatRequest) -> ApexStream:
+    """Open the upstream stream; the caller reads `events()` and must `close()` the result."""
+    call = await _prepare(ctx, principal, request)
+    assert ctx.apex is not None
     known, extra = _split_params(call.params)
     try:
-        upstream = await runtime.apex.chat.completions.create(
+        upstream = await ctx.apex.chat.completions.create(
             model=call.upstream_model,
             stream=True,
             stream_options={"include_usage": True},
@@ -241,37 +263,9 @@ async def stream(runtime: Runtime, principal: Principal, body: dict[str, Any]) -
             **known,
         )
     except openai.OpenAIError as exc:
-        await run_in_threadpool(abandon, runtime, call, f"upstream error: {type(exc).__name__}")
+        await _abandon(ctx, call, f"upstream error: {type(exc).__name__}")
         raise upstream_error(exc) from exc
-
-    async def events() -> AsyncIterator[str]:
-        prompt_tokens, completion_tokens, delivered = 0, 0, 0
-        finished = False
-        error: str | None = None
-        try:
-            async for chunk in upstream:
-                if chunk.usage is not None:
-                    prompt_tokens, completion_tokens = chunk.usage.prompt_tokens, chunk.usage.completion_tokens
-                    if not call.client_wants_usage and not chunk.choices:
-                        continue
-                delivered += sum(1 for c in chunk.choices if c.delta and c.delta.content)
-                data = chunk.model_dump(mode="json", exclude_unset=True)
-                data["model"] = body["model"]
-                yield f"data: {json.dumps(data)}\n\n"
-            finished = True
-            yield "data: [DONE]\n\n"
-        except openai.OpenAIError as exc:
-            error = f"upstream error mid-stream: {type(exc).__name__}"
-            yield f"data: {json.dumps({'error': {'message': upstream_error(exc).message, 'code': 502}})}\n\n"
-        finally:
-            with anyio.CancelScope(shield=True):
-                await upstream.close()
-                if not finished and error is None:
-                    error = "client disconnected mid-stream"
-                if not finished:
-                    # No usage report arrived: charge the prompt estimate and the pieces delivered.
-                    prompt_tokens = prompt_tokens or _estimate_prompt_tokens(call.params["messages"]) // 4
-                    completion_tokens = completion_tokens or delivered
-                await run_in_threadpool(settle, runtime, call, prompt_tokens, completion_tokens, error)
-
-    return events()
+    except BaseException:
+        await _abandon(ctx, call, "request cancelled")
+        raise
+    return ApexStream(ctx, call, upstream, request.model)

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, PlainSerializer
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from app.analysis.schema import CallAnalysis
+from app.apex.service import MAX_CHOICES, MAX_OUTPUT_TOKENS
+from app.config import MAX_SPEAKERS
+from app.jobs.documents import JobOut, Timestamp
 from app.jobs.webhooks import WebhookSecret
-from app.models import Job, JobStatus, WebhookAttempt
-
-TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
-
-
-def format_timestamp(value: datetime) -> str:
-    """UTC, as the reference writes it: `2026-04-19 19:13:18`."""
-    return value.astimezone(UTC).strftime(TIMESTAMP_FORMAT)
-
-
-Timestamp = Annotated[datetime, PlainSerializer(format_timestamp, return_type=str)]
 
 
 class HealthOut(BaseModel):
@@ -67,82 +59,10 @@ class BalanceOut(BaseModel):
     recent_topups: list[TopupOut]
 
 
-class JobOut(BaseModel):
-    id: str
-    status: Literal["queued", "processing", "completed", "failed"]
-    type: str
-    model: str
-    duration_seconds: float | None
-    cost_cents: int | None
-    created_at: Timestamp
-    completed_at: Timestamp | None
-
-
-class ProgressOut(BaseModel):
-    stage: Literal["queued", "decoding", "transcribing", "diarizing", "analyzing", "done"]
-    percent: float | None = None
-
-
-class WebhookAttemptOut(BaseModel):
-    attempted_at: Timestamp
-    status_code: int | None
-    error: str | None
-    duration_ms: int
-
-
-class WebhookOut(BaseModel):
-    url: str
-    status: Literal["waiting", "pending", "delivered", "failed"]
-    """`waiting` until the job ends; then `pending` until delivered or given up."""
-    attempts: list[WebhookAttemptOut]
-
-
-class JobDetailOut(JobOut):
-    error: str | None
-    result_url: str | None = None
-    """Present when the job is completed and its result is stored."""
-    progress: ProgressOut | None = None
-    metadata: dict[str, Any] | None = None
-    cancel_requested: bool = False
-    webhook: WebhookOut | None = None
-
-
 class JobsPageOut(BaseModel):
     jobs: list[JobOut]
     limit: int
     offset: int
-
-
-def result_url(job: Job) -> str | None:
-    if job.status == JobStatus.COMPLETED and job.result_location:
-        return f"/v1/jobs/{job.id}/result"
-    return None
-
-
-def job_out(job: Job) -> JobOut:
-    return JobOut.model_validate(job, from_attributes=True)
-
-
-def job_detail_out(job: Job, webhook_attempts: list[WebhookAttempt] | None = None) -> JobDetailOut:
-    """The job as GET /v1/jobs/{id} shows it; `webhook_attempts` adds the webhook's record."""
-    webhook = None
-    if job.callback_url is not None and webhook_attempts is not None:
-        webhook = WebhookOut(
-            url=job.callback_url,
-            status=job.webhook_status.value if job.webhook_status else "waiting",
-            attempts=[WebhookAttemptOut.model_validate(a, from_attributes=True) for a in webhook_attempts],
-        )
-    return JobDetailOut(
-        **job_out(job).model_dump(),
-        error=job.error,
-        result_url=result_url(job),
-        progress=ProgressOut(stage=job.progress_stage.value, percent=job.progress_percent)
-        if job.progress_stage
-        else None,
-        metadata=job.meta,
-        cancel_requested=job.cancel_requested,
-        webhook=webhook,
-    )
 
 
 class WebhookSecretOut(BaseModel):
@@ -170,3 +90,94 @@ class QueuedOut(BaseModel):
     cost_cents: int
     """Held now; charged when the job completes, released if it fails or is cancelled."""
     metadata: dict[str, Any] | None = None
+
+
+class StripeWebhookOut(BaseModel):
+    received: bool
+    result: str
+
+
+class CheckoutIn(BaseModel):
+    amount_cents: int = Field(description="One of the amounts of GET /billing/products.")
+    success_url: str | None = Field(default=None, max_length=2000)
+    cancel_url: str | None = Field(default=None, max_length=2000)
+
+
+class CheckoutOut(BaseModel):
+    checkout_url: str
+    session_id: str
+
+
+MAX_INSTRUCTIONS = 2000
+
+
+def _language_code(value: str | None) -> str | None:
+    code = (value or "").strip().lower() or None
+    if code is not None and not (len(code) == 2 and code.isalpha()):
+        raise ValueError("must be an ISO 639-1 code such as 'en' or 'es'")
+    return code
+
+
+def _channel_mode(value: Any) -> Any:
+    return (value or "auto").strip().lower() if isinstance(value, str) or value is None else value
+
+
+SpeakerNumber = Annotated[int | None, Field(ge=1, le=MAX_SPEAKERS)]
+
+
+class TranscribeForm(BaseModel):
+    """The form fields of POST /v1/transcribe besides the audio."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    language: Annotated[str | None, AfterValidator(_language_code)] = Field(
+        default=None, description="ISO 639-1 code; auto-detected if omitted."
+    )
+    instructions: str | None = Field(
+        default=None, max_length=MAX_INSTRUCTIONS, description="Custom analysis instructions, max 2,000 characters."
+    )
+    plan: str | None = Field(default=None, description="`pro` or `transcription-ai`.")
+    speakers: SpeakerNumber = Field(
+        default=None, description="Exactly this many speakers (1-10). Default: the diarizer decides, 1 or 2."
+    )
+    min_speakers: SpeakerNumber = Field(default=None, description="At least this many speakers (default 1).")
+    max_speakers: SpeakerNumber = Field(default=None, description="At most this many speakers (default 2).")
+    channels: Annotated[Literal["auto", "split", "mix"], BeforeValidator(_channel_mode)] = Field(
+        default="auto", description="`split`: one speaker per stereo channel; `mix`: never split."
+    )
+    redact_pii: bool = Field(default=False, description="Also mask e-mail addresses and phone numbers.")
+    run_async: bool = Field(
+        default=False, alias="async", description="Answer 202 at once with the job id; poll GET /v1/jobs/{id}."
+    )
+    callback_url: str | None = Field(
+        default=None, description="POST the job here, signed, when it ends (implies async). http(s) only."
+    )
+    metadata: str | None = Field(
+        default=None, description="A JSON object (max 4 KB) stored with the job and sent in its webhook."
+    )
+
+
+class TranscribeOut(BaseModel):
+    job_id: str
+    status: Literal["completed"]
+    duration_seconds: float
+    cost_cents: int
+    result_url: str
+    language: str
+    speakers: list[str]
+    ai_analysis: CallAnalysis
+
+
+class ChatCompletionRequest(BaseModel):
+    """OpenAI's chat completion request; parameters not named here are passed on as they are."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = Field(min_length=1, description="`apex-latest`, or a model the operator lists.")
+    messages: list[dict[str, Any]] = Field(min_length=1)
+    stream: bool = False
+    stream_options: dict[str, Any] | None = None
+    max_tokens: int | None = Field(default=None, ge=1, le=MAX_OUTPUT_TOKENS)
+    max_completion_tokens: int | None = Field(default=None, ge=1, le=MAX_OUTPUT_TOKENS)
+    n: int | None = Field(default=None, ge=1, le=MAX_CHOICES)
+    temperature: float | None = None

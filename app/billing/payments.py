@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session
 from app.billing import ledger, pricing
 from app.billing.accounts import Principal
 from app.config import Settings
+from app.db import Database
 from app.errors import BadGateway, BadRequest, ServiceUnavailable
 from app.models import Account, EntryKind, Payment, PaymentStatus, StripeEvent
-from app.runtime import Runtime
 
 logger = logging.getLogger(__name__)
 
@@ -287,17 +287,17 @@ HANDLERS = {
 }
 
 
-def handle_event(runtime: Runtime, event: dict[str, Any]) -> str:
+def handle_event(db: Database, settings: Settings, event: dict[str, Any]) -> str:
     """Apply a verified event once. Returns what happened, for the response body."""
     event_id, event_type = event["id"], event["type"]
     obj = (event.get("data") or {}).get("object") or {}
     try:
-        with runtime.db.transaction() as session:
+        with db.transaction() as session:
             if _seen(session, event_id):
                 return "duplicate"
             action = HANDLERS.get(event_type)
             if action == "credit":
-                _credit_session(session, runtime.settings, event_id, obj)
+                _credit_session(session, settings, event_id, obj)
             elif action == "refund":
                 _refund_charge(session, obj)
             session.add(StripeEvent(id=event_id, type=event_type))

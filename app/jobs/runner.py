@@ -21,22 +21,21 @@ import threading
 import time
 import traceback
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 
-from app.api.schemas import JobDetailOut, job_detail_out
-from app.billing import ledger, pricing
+from app.db import Database
 from app.errors import ApiError
 from app.jobs import audio_store, records, webhooks
+from app.jobs.context import JobContext
+from app.jobs.documents import JobDetailOut, job_detail_out
+from app.jobs.metering import transcription_charge
 from app.jobs.queue import QueueUnavailable
 from app.models import Job, JobStage, JobStatus, WebhookAttempt, WebhookStatus, utcnow
 from app.speech import audio, pipeline
 from app.speech.diarization import SpeakerCount
 from app.speech.pipeline import TranscriptionOptions
-
-if TYPE_CHECKING:
-    from app.runtime import Runtime
 
 logger = logging.getLogger(__name__)
 
@@ -53,17 +52,17 @@ class JobProgress:
     """Writes a running job's stage and percent to its row; at each stage boundary, stops the run
     if the job was cancelled (or this worker is stopping)."""
 
-    def __init__(self, runtime: Runtime, job_id: str, *, stopping: threading.Event | None = None) -> None:
-        self._runtime = runtime
+    def __init__(self, db: Database, job_id: str, *, stopping: threading.Event | None = None) -> None:
+        self._db = db
         self._job_id = job_id
         self._stopping = stopping
         self._last_write = 0.0
 
-    def stage(self, stage: JobStage, percent: float) -> None:
+    def stage(self, stage: pipeline.Stage, percent: float) -> None:
         if self._stopping is not None and self._stopping.is_set():
             raise WorkerStopping
-        with self._runtime.db.transaction() as session:
-            cancel = records.record_progress(session, self._job_id, stage, percent)
+        with self._db.transaction() as session:
+            cancel = records.record_progress(session, self._job_id, JobStage(stage), percent)
         self._last_write = time.monotonic()
         if cancel:
             raise records.JobCancelled
@@ -73,7 +72,7 @@ class JobProgress:
             return
         self._last_write = time.monotonic()
         try:
-            with self._runtime.db.transaction() as session:
+            with self._db.transaction() as session:
                 records.record_progress(session, self._job_id, None, percent)
         except Exception as exc:  # progress is informative; a failed write must not fail the job
             logger.warning("progress of job %s not recorded: %s", self._job_id, type(exc).__name__)
@@ -100,19 +99,15 @@ class _Claimed:
     attempts: int
 
 
-def _is_mine(job: Job | None, runtime: Runtime) -> bool:
-    return job is not None and job.status == JobStatus.PROCESSING and job.runner == runtime.runner
-
-
-def run_job(runtime: Runtime, job_id: str) -> None:
+def run_job(ctx: JobContext, job_id: str) -> None:
     """Run one delivery of an async job. Blocking; safe to call for any job id, any number of times."""
-    settings = runtime.settings
-    if job_id in runtime.active_jobs:
+    settings = ctx.settings
+    if job_id in ctx.meter.active:
         return  # a redelivery to the process already running it (its heartbeat may have lapsed)
     stale_before = utcnow() - timedelta(seconds=settings.job_stale_seconds)
-    with runtime.db.transaction() as session:
+    with ctx.db.transaction() as session:
         claim, job = records.claim_job(
-            session, job_id, runner=runtime.runner, max_attempts=settings.job_max_attempts, stale_before=stale_before
+            session, job_id, runner=ctx.meter.runner, max_attempts=settings.job_max_attempts, stale_before=stale_before
         )
         claimed = (
             _Claimed(job.audio_file or "", options_from_json(job.options or {}), job.attempts)
@@ -120,57 +115,50 @@ def run_job(runtime: Runtime, job_id: str) -> None:
             else None
         )
     if claim == records.Claim.ENDED:
-        after_end(runtime, job_id)
+        after_end(ctx, job_id)
     if claimed is None:
         state = "not found" if job is None else job.status.value
         logger.info("job %s: nothing to run (%s)", job_id, state)
         return
     logger.info("job %s: attempt %d started", job_id, claimed.attempts)
-    runtime.active_jobs.add(job_id)
-    try:
-        _run_claimed(runtime, job_id, claimed)
-    finally:
-        runtime.active_jobs.discard(job_id)
+    with ctx.meter.tracking(job_id):
+        _run_claimed(ctx, job_id, claimed)
 
 
-def _run_claimed(runtime: Runtime, job_id: str, claimed: _Claimed) -> None:
-    settings = runtime.settings
-    progress = JobProgress(runtime, job_id, stopping=runtime.stopping)
+def _run_claimed(ctx: JobContext, job_id: str, claimed: _Claimed) -> None:
+    settings = ctx.settings
+    progress = JobProgress(ctx.db, job_id, stopping=ctx.stopping)
     try:
         with audio_store.open_stored(settings, claimed.audio_file) as stored:
             decoded = audio.decode(stored, max_seconds=settings.max_audio_seconds)
-        diarizer = pipeline.choose_diarizer(runtime.models, decoded, claimed.options.channels)
-        output = pipeline.run(runtime.models, decoded, claimed.options, None, diarizer, progress)
+        diarizer = pipeline.choose_diarizer(ctx.models, decoded, claimed.options.channels)
+        result = pipeline.run(ctx.models, decoded, claimed.options, None, diarizer, progress)
     except WorkerStopping:
-        with runtime.db.transaction() as session:
+        with ctx.db.transaction() as session:
             job = records.lock_job(session, job_id)
-            if _is_mine(job, runtime):
+            if ctx.meter.owns(job):
                 assert job is not None
                 records.return_to_queue(session, job, error=None, count_attempt=False)
         logger.info("job %s: returned to the queue (worker stopping)", job_id)
         return
     except Exception as exc:
-        _attempt_failed(runtime, job_id, exc)
+        _attempt_failed(ctx, job_id, exc)
         return
 
-    duration = round(decoded.duration, 3)
-    cost = pricing.transcription_cost_cents(duration, settings.price_per_hour_cents)
-    with runtime.db.transaction() as session:
-        job = records.lock_job(session, job_id)
-        if not _is_mine(job, runtime):
-            # Taken for dead and run elsewhere meanwhile: that run settles it, not this one.
-            logger.warning("job %s: finished after being taken over; this result is discarded", job_id)
-            return
-        assert job is not None
-        for hold in ledger.open_holds(session, job_id):
-            ledger.settle_hold(session, hold.id, cost)
-        records.complete_job(session, job, duration_seconds=duration, cost_cents=cost, result=output.result)
-    logger.info("job %s: completed (%.1f s of audio, %d cents)", job_id, duration, cost)
-    after_end(runtime, job_id)
+    charge = transcription_charge(decoded.duration, settings.price_per_hour_cents)
+    charged = ctx.meter.settle(
+        job_id, charge.cents, duration_seconds=charge.seconds, result=result.model_dump(mode="json")
+    )
+    if charged is None:
+        # Taken for dead and run elsewhere meanwhile: that run settles it, not this one.
+        logger.warning("job %s: finished after being taken over; this result is discarded", job_id)
+        return
+    logger.info("job %s: completed (%.1f s of audio, %d cents)", job_id, charge.seconds, charged)
+    after_end(ctx, job_id)
 
 
-def _attempt_failed(runtime: Runtime, job_id: str, exc: Exception) -> None:
-    settings = runtime.settings
+def _attempt_failed(ctx: JobContext, job_id: str, exc: Exception) -> None:
+    settings = ctx.settings
     cancelled = isinstance(exc, records.JobCancelled)
     # Bad input (4xx) fails the same way every time; anything else may be transient.
     permanent = cancelled or (isinstance(exc, ApiError) and exc.status_code < 500)
@@ -180,9 +168,9 @@ def _attempt_failed(runtime: Runtime, job_id: str, exc: Exception) -> None:
         where = "" if isinstance(exc, ApiError) else "\n" + "".join(traceback.format_tb(exc.__traceback__))
         logger.error("job %s: attempt failed: %s%s", job_id, type(exc).__name__, where)
     retry_in: float | None = None
-    with runtime.db.transaction() as session:
+    with ctx.db.transaction() as session:
         job = records.lock_job(session, job_id)
-        if not _is_mine(job, runtime):
+        if not ctx.meter.owns(job):
             return
         assert job is not None
         if permanent or job.attempts >= settings.job_max_attempts:
@@ -193,41 +181,41 @@ def _attempt_failed(runtime: Runtime, job_id: str, exc: Exception) -> None:
             retry_in = settings.job_retry_backoff_seconds * 2 ** (job.attempts - 1)
             records.return_to_queue(session, job, error=reason, delay_seconds=retry_in)
     if retry_in is None:
-        after_end(runtime, job_id)
+        after_end(ctx, job_id)
         return
     logger.info("job %s: retrying in %.0f s", job_id, retry_in)
     try:
-        runtime.queue.enqueue_job(job_id, retry_in)
+        ctx.queue.enqueue_job(job_id, retry_in)
     except QueueUnavailable:
         logger.warning("job %s: could not requeue now; the stale-job sweep will", job_id)
 
 
-def after_end(runtime: Runtime, job_id: str) -> None:
+def after_end(ctx: JobContext, job_id: str) -> None:
     """Once a job has ended (committed): delete its queued audio, send its webhook."""
-    with runtime.db.transaction(read_only=True) as session:
+    with ctx.db.transaction(read_only=True) as session:
         job = session.get(Job, job_id)
         if job is None:
             return
         audio_file, webhook_pending = job.audio_file, job.webhook_status == WebhookStatus.PENDING
-    audio_store.delete(runtime.settings, audio_file)
+    audio_store.delete(ctx.settings, audio_file)
     if webhook_pending:
         # Shutting down (QueueUnavailable): the outbox sweep of another or the next process sends it.
         with contextlib.suppress(QueueUnavailable):
-            runtime.webhooks.put(job_id)
+            ctx.webhooks.put(job_id)
 
 
-def cancel(runtime: Runtime, account_id: str, job_id: str) -> JobDetailOut:
-    with runtime.db.transaction() as session:
+def cancel(ctx: JobContext, account_id: str, job_id: str) -> JobDetailOut:
+    with ctx.db.transaction() as session:
         job = records.request_cancel(session, account_id, job_id)
         ended = job.status == JobStatus.FAILED
     if ended:
         logger.info("job %s: cancelled while queued", job_id)
-        after_end(runtime, job_id)
-    return job_detail(runtime, account_id, job_id)
+        after_end(ctx, job_id)
+    return job_detail(ctx, account_id, job_id)
 
 
-def job_detail(runtime: Runtime, account_id: str, job_id: str) -> JobDetailOut:
-    with runtime.db.transaction(read_only=True) as session:
+def job_detail(ctx: JobContext, account_id: str, job_id: str) -> JobDetailOut:
+    with ctx.db.transaction(read_only=True) as session:
         job = records.get_job(session, account_id, job_id)
         attempts = list(session.scalars(select(WebhookAttempt).where(WebhookAttempt.job_id == job_id)))
         return job_detail_out(job, attempts)
@@ -244,11 +232,11 @@ def webhook_payload(job: Job, public_base_url: str | None) -> dict[str, Any]:
     }
 
 
-def _take_webhook(runtime: Runtime, job_id: str) -> tuple[str, list[str], bytes] | None:
+def _take_webhook(ctx: JobContext, job_id: str) -> tuple[str, list[str], bytes] | None:
     """Lease a due webhook to this process: url, signing secrets and body, or None when not due here."""
-    settings = runtime.settings
+    settings = ctx.settings
     now = utcnow()
-    with runtime.db.transaction() as session:
+    with ctx.db.transaction() as session:
         job = records.lock_job(session, job_id)
         if job is None or job.webhook_status != WebhookStatus.PENDING or not job.callback_url:
             return None
@@ -261,10 +249,10 @@ def _take_webhook(runtime: Runtime, job_id: str) -> tuple[str, list[str], bytes]
         return job.callback_url, keys, body
 
 
-def deliver_webhook(runtime: Runtime, job_id: str) -> None:
+def deliver_webhook(ctx: JobContext, job_id: str) -> None:
     """One delivery attempt, recorded on the job; schedules the next one after a failure."""
-    settings = runtime.settings
-    taken = _take_webhook(runtime, job_id)
+    settings = ctx.settings
+    taken = _take_webhook(ctx, job_id)
     if taken is None:
         return
     url, keys, body = taken
@@ -278,7 +266,7 @@ def deliver_webhook(runtime: Runtime, job_id: str) -> None:
         result = webhooks.DeliveryResult(None, exc.message, 0)
 
     retry_in: float | None = None
-    with runtime.db.transaction() as session:
+    with ctx.db.transaction() as session:
         job = records.lock_job(session, job_id)
         if job is None or job.webhook_status != WebhookStatus.PENDING:
             return
@@ -305,51 +293,49 @@ def deliver_webhook(runtime: Runtime, job_id: str) -> None:
     )
     if retry_in is not None:
         with contextlib.suppress(QueueUnavailable):
-            runtime.webhooks.put(job_id, retry_in)
+            ctx.webhooks.put(job_id, retry_in)
 
 
-def _requeue_orphans(runtime: Runtime) -> list[str]:
-    with runtime.db.transaction() as session:
+def _requeue_orphans(ctx: JobContext) -> list[str]:
+    with ctx.db.transaction() as session:
         requeued = records.requeue_orphaned_async_jobs(
-            session, runner=runtime.runner, stale_after=timedelta(seconds=runtime.settings.job_stale_seconds)
+            session, runner=ctx.meter.runner, stale_after=timedelta(seconds=ctx.settings.job_stale_seconds)
         )
     for job_id in requeued:
         logger.warning("job %s: its worker stopped responding; queued again", job_id)
     return requeued
 
 
-def maintain(runtime: Runtime) -> None:
+def maintain(ctx: JobContext) -> None:
     """Every heartbeat period: refresh the heartbeat of this process's jobs, put async jobs whose
     worker died back in the queue, hand over again queued jobs nobody took (a lost broker
     message), and send the webhooks that are due."""
-    if runtime.active_jobs:
-        with runtime.db.transaction() as session:
-            records.heartbeat(session, list(runtime.active_jobs))
-    for job_id in _requeue_orphans(runtime):
-        runtime.queue.enqueue_job(job_id)
-    resend_before = utcnow() - timedelta(seconds=runtime.settings.job_resend_after_seconds)
-    with runtime.db.transaction() as session:
+    ctx.meter.heartbeat()
+    for job_id in _requeue_orphans(ctx):
+        ctx.queue.enqueue_job(job_id)
+    resend_before = utcnow() - timedelta(seconds=ctx.settings.job_resend_after_seconds)
+    with ctx.db.transaction() as session:
         overdue = records.overdue_queued_jobs(session, queued_before=resend_before)
     for job_id in overdue:
         logger.warning("job %s: queued long ago and never taken; handed to the queue again", job_id)
-        runtime.queue.enqueue_job(job_id)
-    with runtime.db.transaction(read_only=True) as session:
+        ctx.queue.enqueue_job(job_id)
+    with ctx.db.transaction(read_only=True) as session:
         due = records.due_webhooks(session, utcnow())
     for job_id in due:
-        runtime.webhooks.put(job_id)
+        ctx.webhooks.put(job_id)
 
 
-def resume(runtime: Runtime) -> None:
+def resume(ctx: JobContext) -> None:
     """At start-up: requeue orphans; with an in-process queue, also hand over the jobs that were
     waiting when the server stopped (a broker keeps its own). Webhooks are swept by `maintain`."""
-    requeued = _requeue_orphans(runtime)
-    if not runtime.queue.resumes_queued_jobs:
+    requeued = _requeue_orphans(ctx)
+    if not ctx.queue.resumes_queued_jobs:
         for job_id in requeued:
-            runtime.queue.enqueue_job(job_id)
+            ctx.queue.enqueue_job(job_id)
         return
-    with runtime.db.transaction(read_only=True) as session:
+    with ctx.db.transaction(read_only=True) as session:
         queued = records.queued_async_jobs(session)
     for job_id in queued:
-        runtime.queue.enqueue_job(job_id)
+        ctx.queue.enqueue_job(job_id)
     if queued:
         logger.info("resumed %d queued job(s)", len(queued))

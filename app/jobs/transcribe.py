@@ -9,33 +9,30 @@ and the job queued for a worker (`app.jobs.runner`).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import shutil
 import time
 from dataclasses import dataclass
 from typing import IO, Any
 
-from starlette.concurrency import run_in_threadpool
-
 from app import redaction
 from app.billing import ledger, pricing
 from app.billing.accounts import Principal
-from app.config import MAX_SPEAKERS, Settings
+from app.config import Settings
 from app.errors import ApiError, BadRequest, NotFound, PayloadTooLarge, ServiceUnavailable
 from app.jobs import audio_store, records, runner, webhooks
+from app.jobs.context import JobContext
+from app.jobs.metering import transcription_charge
 from app.jobs.queue import QueueUnavailable
-from app.models import Account, Job, new_id, utcnow
-from app.runtime import Runtime
+from app.models import Account, new_id, utcnow
 from app.speech import audio, pipeline
 from app.speech.audio import DecodedAudio
 from app.speech.diarization import SpeakerCount
 from app.speech.pipeline import ChannelMode, StageTimings, TranscriptionOptions
+from app.speech.result import TranscriptionResult
 
 logger = logging.getLogger(__name__)
 
-MAX_INSTRUCTIONS = 2000
 MAX_METADATA_BYTES = 4096
 MAX_METADATA_DEPTH = 32
 JOB_TYPE = "transcribe"
@@ -49,13 +46,16 @@ class Upload:
 
 @dataclass(frozen=True)
 class TranscribeRequest:
+    """The form of POST /v1/transcribe, its fields already valid one by one (the request model);
+    what depends on the settings or on several fields is checked here."""
+
     upload: Upload | None
-    language: str | None
-    instructions: str | None
-    plan: str | None
-    speakers: int | None
-    channels: str | None
-    redact_pii: bool
+    language: str | None = None
+    instructions: str | None = None
+    plan: str | None = None
+    speakers: int | None = None
+    channels: ChannelMode = "auto"
+    redact_pii: bool = False
     metadata: str | None = None
     callback_url: str | None = None
     run_async: bool = False
@@ -72,7 +72,7 @@ class Completed:
     job_id: str
     duration_seconds: float
     cost_cents: int
-    result: dict[str, Any]
+    result: TranscriptionResult
 
 
 @dataclass(frozen=True)
@@ -134,36 +134,25 @@ def validate(request: TranscribeRequest, settings: Settings) -> tuple[Upload, Tr
     if request.plan is not None and request.plan not in pricing.accepted_plan_ids(settings):
         accepted = ", ".join(sorted(pricing.accepted_plan_ids(settings)))
         raise BadRequest(f"Unknown plan '{request.plan}'. Accepted: {accepted}.")
-    if request.instructions is not None and len(request.instructions) > MAX_INSTRUCTIONS:
-        raise BadRequest(f"'instructions' is limited to {MAX_INSTRUCTIONS} characters.")
-    language = (request.language or "").strip().lower() or None
-    if language is not None and not (len(language) == 2 and language.isalpha()):
-        raise BadRequest("'language' must be an ISO 639-1 code such as 'en' or 'es'.")
-    count = speaker_count(request, settings)
-    channels = (request.channels or "auto").strip().lower()
-    if channels not in ("auto", "split", "mix"):
-        raise BadRequest("'channels' must be 'split' or 'mix'.")
-    mode: ChannelMode = "split" if channels == "split" else "mix" if channels == "mix" else "auto"
     options = TranscriptionOptions(
-        language=language,
+        language=request.language,
         instructions=request.instructions or None,
-        speakers=count,
-        channels=mode,
+        speakers=speaker_count(request, settings),
+        channels=request.channels,
         redact_pii=request.redact_pii,
     )
     return request.upload, options
 
 
 def speaker_count(request: TranscribeRequest, settings: Settings) -> SpeakerCount:
-    """`speakers` is exact; `min_speakers`/`max_speakers` bound the diarizer's own choice."""
-    for name in ("speakers", "min_speakers", "max_speakers"):
-        value = getattr(request, name)
-        if value is not None and not 1 <= value <= MAX_SPEAKERS:
-            raise BadRequest(f"'{name}' must be between 1 and {MAX_SPEAKERS}.")
+    """`speakers` is exact; `min_speakers`/`max_speakers` bound the diarizer's own choice, within
+    the server's default range where the request gives only one of them."""
     low = request.min_speakers if request.min_speakers is not None else settings.default_min_speakers
     high = request.max_speakers if request.max_speakers is not None else settings.default_max_speakers
     if request.speakers is not None:
-        if (request.min_speakers or 1) > request.speakers or (request.max_speakers or MAX_SPEAKERS) < request.speakers:
+        if (request.min_speakers or request.speakers) > request.speakers or (
+            request.max_speakers or request.speakers
+        ) < request.speakers:
             raise BadRequest("'speakers' must lie between 'min_speakers' and 'max_speakers'.")
         return SpeakerCount(exact=request.speakers)
     if request.min_speakers is not None and request.max_speakers is None:
@@ -188,52 +177,17 @@ def _read_limited(upload: Upload, limit: int) -> IO[bytes]:
     return f
 
 
-def _start_job(runtime: Runtime, principal: Principal, cost_cents: int, meta: dict[str, Any] | None) -> tuple[str, int]:
-    """Create the job and hold its cost in one transaction: a 402 leaves nothing behind."""
-    with runtime.db.transaction() as session:
-        job = records.create_job(
-            session, principal.account_id, type=JOB_TYPE, model=runtime.models.transcriber().name, meta=meta
-        )
-        hold = ledger.place_hold(
-            session, principal.account_id, job.id, cost_cents, expiry_days=runtime.settings.credit_expiry_days
-        )
-        records.mark_processing(session, job, runtime.runner)
-        return job.id, hold.id
-
-
-def _finish_job(
-    runtime: Runtime,
-    job_id: str,
-    hold_id: int,
-    cost_cents: int,
-    output: pipeline.PipelineOutput,
-    duration: float,
-) -> None:
-    with runtime.db.transaction() as session:
-        job = session.get(Job, job_id)
-        assert job is not None
-        ledger.settle_hold(session, hold_id, cost_cents)
-        records.complete_job(session, job, duration_seconds=duration, cost_cents=cost_cents, result=output.result)
-
-
-def _fail_job(runtime: Runtime, job_id: str, reason: str) -> None:
-    with runtime.db.transaction() as session:
-        job = session.get(Job, job_id)
-        if job is not None:
-            records.fail_job(session, job, reason)
-
-
 class BalanceBudget:
     """The account's spendable credit, read once, against the cost of `seconds` of audio: decoding
     stops with a 402 as soon as the audio (declared, or decoded so far) costs more than that."""
 
-    def __init__(self, runtime: Runtime, principal: Principal) -> None:
-        with runtime.db.transaction(read_only=True) as session:
+    def __init__(self, ctx: JobContext, principal: Principal) -> None:
+        with ctx.db.transaction(read_only=True) as session:
             account = session.get(Account, principal.account_id)
             if account is None:
                 raise NotFound("Account not found.")
-            self.available = ledger.spendable_cents(session, account, expiry_days=runtime.settings.credit_expiry_days)
-        self.price_per_hour_cents = runtime.settings.price_per_hour_cents
+            self.available = ledger.spendable_cents(session, account, expiry_days=ctx.settings.credit_expiry_days)
+        self.price_per_hour_cents = ctx.settings.price_per_hour_cents
 
     def check(self, seconds: float) -> None:
         needed = pricing.transcription_cost_cents(seconds, self.price_per_hour_cents)
@@ -244,22 +198,22 @@ class BalanceBudget:
             )
 
 
-def _decode(runtime: Runtime, principal: Principal, upload: Upload, options: TranscriptionOptions) -> DecodedAudio:
+def _decode(ctx: JobContext, principal: Principal, upload: Upload, options: TranscriptionOptions) -> DecodedAudio:
     """Everything refused on sight of the audio, before any hold; nothing is decoded that the
     account cannot pay for."""
-    settings = runtime.settings
-    runtime.models.transcriber().check_language(options.language)
+    settings = ctx.settings
+    ctx.models.transcriber().check_language(options.language)
     decoded = audio.decode(
         _read_limited(upload, settings.max_upload_bytes),
         max_seconds=settings.max_audio_seconds,
-        budget=BalanceBudget(runtime, principal),
+        budget=BalanceBudget(ctx, principal),
     )
     pipeline.check_channels(decoded, options.channels)
     return decoded
 
 
 def process(
-    runtime: Runtime,
+    ctx: JobContext,
     principal: Principal,
     upload: Upload,
     options: TranscriptionOptions,
@@ -267,39 +221,35 @@ def process(
     meta: dict[str, Any] | None = None,
 ) -> Completed:
     """Decode, hold, run, settle. Blocking: call from a worker thread."""
-    settings = runtime.settings
     timings = timings or StageTimings()
 
     started = time.perf_counter()
-    decoded = _decode(runtime, principal, upload, options)
-    diarizer = pipeline.choose_diarizer(runtime.models, decoded, options.channels)
+    decoded = _decode(ctx, principal, upload, options)
+    diarizer = pipeline.choose_diarizer(ctx.models, decoded, options.channels)
     timings.record("decode", started)
 
-    duration = round(decoded.duration, 3)
-    cost = pricing.transcription_cost_cents(duration, settings.price_per_hour_cents)
-    job_id, hold_id = _start_job(runtime, principal, cost, meta)
-    runtime.active_jobs.add(job_id)
-    try:
-        if settings.keep_uploads_dir is not None:
-            settings.keep_uploads_dir.mkdir(parents=True, exist_ok=True)
-            upload.file.seek(0)
-            with (settings.keep_uploads_dir / f"{job_id}.audio").open("wb") as kept:
-                shutil.copyfileobj(upload.file, kept)
-        progress = runner.JobProgress(runtime, job_id)
-        output = pipeline.run(runtime.models, decoded, options, timings, diarizer, progress)
-        _finish_job(runtime, job_id, hold_id, cost, output, duration)
-    except BaseException as exc:
-        reason = exc.message if isinstance(exc, ApiError) else "Processing failed: an internal error occurred."
-        logger.error("job %s failed: %s", job_id, type(exc).__name__)
-        _fail_job(runtime, job_id, reason)
-        raise
-    finally:
-        runtime.active_jobs.discard(job_id)
-    return Completed(job_id=job_id, duration_seconds=duration, cost_cents=cost, result=output.result)
+    charge = transcription_charge(decoded.duration, ctx.settings.price_per_hour_cents)
+    job_id = ctx.meter.open_job(
+        principal.account_id, type=JOB_TYPE, model=ctx.models.transcriber().name, hold_cents=charge.cents, meta=meta
+    )
+    with ctx.meter.tracking(job_id):
+        try:
+            progress = runner.JobProgress(ctx.db, job_id)
+            result = pipeline.run(ctx.models, decoded, options, timings, diarizer, progress)
+        except BaseException as exc:
+            logger.error("job %s failed: %s", job_id, type(exc).__name__)
+            ctx.meter.abandon(job_id, exc.message if isinstance(exc, ApiError) else runner.INTERNAL_FAILURE)
+            raise
+        charged = ctx.meter.settle(
+            job_id, charge.cents, duration_seconds=charge.seconds, result=result.model_dump(mode="json")
+        )
+    if charged is None:
+        logger.warning("job %s: ended elsewhere while it ran here; not charged", job_id)
+    return Completed(job_id=job_id, duration_seconds=charge.seconds, cost_cents=charged or 0, result=result)
 
 
 def submit(
-    runtime: Runtime,
+    ctx: JobContext,
     principal: Principal,
     upload: Upload,
     options: TranscriptionOptions,
@@ -307,44 +257,40 @@ def submit(
     callback_url: str | None,
 ) -> Queued:
     """Check, hold and queue an async job. Blocking: call from a worker thread."""
-    settings = runtime.settings
+    settings = ctx.settings
     if callback_url is not None:
         webhooks.resolve_callback(
             callback_url, allow_private=settings.webhook_allow_private, ports=frozenset(settings.webhook_allowed_ports)
         )
-    decoded = _decode(runtime, principal, upload, options)
-    duration = round(decoded.duration, 3)
-    cost = pricing.transcription_cost_cents(duration, settings.price_per_hour_cents)
+    decoded = _decode(ctx, principal, upload, options)
+    charge = transcription_charge(decoded.duration, settings.price_per_hour_cents)
     del decoded
 
     job_id = new_id()
     audio_file = audio_store.save(settings, job_id, upload.file)
     try:
-        with runtime.db.transaction() as session:
-            records.create_job(
-                session,
-                principal.account_id,
-                type=JOB_TYPE,
-                model=runtime.models.transcriber().name,
-                job_id=job_id,
-                meta=meta,
-                is_async=True,
-                audio_file=audio_file,
-                # Stored, so masked like everything stored: instructions may quote a card number.
-                options=redaction.redact_result(runner.options_to_json(options), redact_pii=False),
-                callback_url=callback_url,
-                duration_seconds=duration,
-                enqueued_at=utcnow(),
-            )
-            ledger.place_hold(session, principal.account_id, job_id, cost, expiry_days=settings.credit_expiry_days)
+        ctx.meter.queue_job(
+            principal.account_id,
+            type=JOB_TYPE,
+            model=ctx.models.transcriber().name,
+            hold_cents=charge.cents,
+            job_id=job_id,
+            meta=meta,
+            audio_file=audio_file,
+            # Stored, so masked like everything stored: instructions may quote a card number.
+            options=redaction.redact_result(runner.options_to_json(options), redact_pii=False),
+            callback_url=callback_url,
+            duration_seconds=charge.seconds,
+            enqueued_at=utcnow(),
+        )
     except BaseException:
         audio_store.delete(settings, audio_file)
         raise
     try:
-        runtime.queue.enqueue_job(job_id)
+        ctx.queue.enqueue_job(job_id)
     except QueueUnavailable as exc:
         logger.error("job %s: could not be queued: %s", job_id, exc)
-        with runtime.db.transaction() as session:
+        with ctx.db.transaction() as session:
             job = records.lock_job(session, job_id)
             assert job is not None
             records.fail_job(session, job, "The job queue was unavailable; nothing was charged.")
@@ -354,24 +300,5 @@ def submit(
             "The job queue is unavailable right now; nothing was charged. Please retry shortly.",
             headers={"Retry-After": "5"},
         ) from exc
-    logger.info("job %s: queued (%.1f s of audio)", job_id, duration)
-    return Queued(job_id=job_id, duration_seconds=duration, cost_cents=cost, metadata=meta)
-
-
-async def transcribe(runtime: Runtime, principal: Principal, request: TranscribeRequest) -> Completed | Queued:
-    upload, options = validate(request, runtime.settings)
-    meta = parse_metadata(request.metadata)
-    callback_url = (request.callback_url or "").strip() or None
-    if request.is_async:
-        # Intake decodes too: bounded like the work itself, so parallel uploads queue, not pile up.
-        async with runtime.intake_slots:
-            return await run_in_threadpool(submit, runtime, principal, upload, options, meta, callback_url)
-    async with runtime.transcription_slots:
-        work = asyncio.ensure_future(run_in_threadpool(process, runtime, principal, upload, options, None, meta))
-        try:
-            return await asyncio.shield(work)
-        except asyncio.CancelledError:
-            # The client went away. The job still ends completed or failed on its own; keep the
-            # slot until it does, so the concurrency bound holds.
-            await asyncio.wait([work])
-            raise
+    logger.info("job %s: queued (%.1f s of audio)", job_id, charge.seconds)
+    return Queued(job_id=job_id, duration_seconds=charge.seconds, cost_cents=charge.cents, metadata=meta)

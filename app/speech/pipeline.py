@@ -6,18 +6,18 @@ job and a hold; `voxparse transcribe` runs it directly.
 
 from __future__ import annotations
 
+import enum
 import time
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 from app import analysis, redaction
 from app.errors import BadRequest
-from app.models import JobStage
 from app.speech.audio import DecodedAudio, channels_differ
 from app.speech.diarization import Diarizer, SpeakerCount
 from app.speech.registry import ModelRegistry
+from app.speech.result import ResultSegment, ResultWord, TranscriptionResult
 from app.speech.speakers import attribute_words, build_transcript
-from app.transcript import DiarizedTranscript
 
 ChannelMode = Literal["auto", "split", "mix"]
 
@@ -39,17 +39,25 @@ class StageTimings:
         self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - started
 
 
+class Stage(enum.StrEnum):
+    """The pipeline's stages, as a job's `progress.stage` names them."""
+
+    TRANSCRIBING = "transcribing"
+    DIARIZING = "diarizing"
+    ANALYZING = "analyzing"
+
+
 class Progress(Protocol):
     """Told where a run is. `stage` is called at each stage boundary and may raise to stop the run
     there (a cancelled job); `percent` only reports, as often as recognition advances."""
 
-    def stage(self, stage: JobStage, percent: float) -> None: ...
+    def stage(self, stage: Stage, percent: float) -> None: ...
 
     def percent(self, percent: float) -> None: ...
 
 
 class NoProgress:
-    def stage(self, stage: JobStage, percent: float) -> None:
+    def stage(self, stage: Stage, percent: float) -> None:
         pass
 
     def percent(self, percent: float) -> None:
@@ -57,22 +65,8 @@ class NoProgress:
 
 
 # Where each stage starts, in percent of the whole job (recognition is about half the work).
-STAGE_START = {
-    JobStage.DECODING: 0.0,
-    JobStage.TRANSCRIBING: 5.0,
-    JobStage.DIARIZING: 60.0,
-    JobStage.ANALYZING: 95.0,
-    JobStage.DONE: 100.0,
-}
-
-
-@dataclass(frozen=True)
-class PipelineOutput:
-    result: dict[str, Any]
-    """The stored result (GET /v1/jobs/{id}/result), already redacted."""
-    transcript: DiarizedTranscript
-    language: str
-    diarizer: str
+# (Decoding, before them, takes the first 5.)
+STAGE_START = {Stage.TRANSCRIBING: 5.0, Stage.DIARIZING: 60.0, Stage.ANALYZING: 95.0}
 
 
 def check_channels(audio: DecodedAudio, mode: ChannelMode) -> None:
@@ -96,49 +90,49 @@ def run(
     timings: StageTimings | None = None,
     diarizer: Diarizer | None = None,
     progress: Progress | None = None,
-) -> PipelineOutput:
+) -> TranscriptionResult:
     """`diarizer`: the one `choose_diarizer` already picked for this audio, if the caller did."""
     timings = timings or StageTimings()
     progress = progress or NoProgress()
     diarizer = diarizer or choose_diarizer(models, audio, options.channels)
 
-    progress.stage(JobStage.TRANSCRIBING, STAGE_START[JobStage.TRANSCRIBING])
+    progress.stage(Stage.TRANSCRIBING, STAGE_START[Stage.TRANSCRIBING])
     started = time.perf_counter()
-    span = STAGE_START[JobStage.DIARIZING] - STAGE_START[JobStage.TRANSCRIBING]
+    span = STAGE_START[Stage.DIARIZING] - STAGE_START[Stage.TRANSCRIBING]
     recognition = models.transcriber().transcribe(
         audio.mono,
         options.language,
-        on_progress=lambda done: progress.percent(STAGE_START[JobStage.TRANSCRIBING] + span * done),
+        on_progress=lambda done: progress.percent(STAGE_START[Stage.TRANSCRIBING] + span * done),
     )
     timings.record("asr", started)
 
-    progress.stage(JobStage.DIARIZING, STAGE_START[JobStage.DIARIZING])
+    progress.stage(Stage.DIARIZING, STAGE_START[Stage.DIARIZING])
     started = time.perf_counter()
     turns = diarizer.diarize(audio, options.speakers)
     words = attribute_words(recognition.words, turns)
     timings.record("diarization", started)
 
-    progress.stage(JobStage.ANALYZING, STAGE_START[JobStage.ANALYZING])
+    progress.stage(Stage.ANALYZING, STAGE_START[Stage.ANALYZING])
     started = time.perf_counter()
     # Card numbers are masked in the words themselves, before any text is built from them.
     words, findings = redaction.redact_words(words, redact_pii=options.redact_pii)
     transcript = build_transcript(words)
     ai_analysis = analysis.analyze(transcript, findings=findings, instructions=options.instructions, llm=models.llm)
-    result = {
-        "transcript": transcript.text,
-        "duration_seconds": round(audio.duration, 3),
-        "segments": [
-            {"start": s.start, "end": s.end, "speaker": s.speaker, "text": s.text} for s in transcript.segments
+    result = TranscriptionResult(
+        transcript=transcript.text,
+        duration_seconds=round(audio.duration, 3),
+        segments=[ResultSegment(start=s.start, end=s.end, speaker=s.speaker, text=s.text) for s in transcript.segments],
+        speakers=transcript.speakers,
+        roles=transcript.roles,
+        language=recognition.language,
+        word_timestamps=[
+            ResultWord(word=w.word, start=w.start, end=w.end, speaker=w.speaker) for w in transcript.words
         ],
-        "speakers": transcript.speakers,
-        "roles": transcript.roles,
-        "language": recognition.language,
-        "word_timestamps": [
-            {"word": w.word, "start": w.start, "end": w.end, "speaker": w.speaker} for w in transcript.words
-        ],
-        "ai_analysis": ai_analysis,
-    }
+        ai_analysis=ai_analysis,
+    )
     # The last pass: every string that is stored or returned, whatever produced it.
-    result = redaction.redact_result(result, redact_pii=options.redact_pii)
+    result = TranscriptionResult.model_validate(
+        redaction.redact_result(result.model_dump(), redact_pii=options.redact_pii)
+    )
     timings.record("analysis", started)
-    return PipelineOutput(result=result, transcript=transcript, language=recognition.language, diarizer=diarizer.name)
+    return result

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
+
+from app.speech.result import TranscriptionResult
 
 ResultFormat = Literal["json", "srt", "vtt", "txt"]
 
@@ -21,23 +23,20 @@ def _clock(seconds: float, separator: str) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
 
 
-def _cues(result: dict[str, Any]) -> list[tuple[float, float, str]]:
+def _cues(result: TranscriptionResult) -> list[tuple[float, float, str]]:
     """(start, end, "Agent: text") for each segment, its speaker named by role when known."""
-    roles: dict[str, str] = result.get("roles") or {}
     cues = []
-    for segment in result.get("segments") or []:
-        text = " ".join(str(segment.get("text", "")).split())
+    for segment in result.segments:
+        text = " ".join(segment.text.split())
         if not text:
             continue
-        speaker = segment.get("speaker")
-        label = roles.get(speaker, speaker) if speaker else None
-        start = float(segment.get("start", 0.0))
-        end = max(float(segment.get("end", start)), start + 0.001)
-        cues.append((start, end, f"{label}: {text}" if label else text))
+        label = result.roles.get(segment.speaker, segment.speaker) if segment.speaker else None
+        end = max(segment.end, segment.start + 0.001)
+        cues.append((segment.start, end, f"{label}: {text}" if label else text))
     return cues
 
 
-def to_srt(result: dict[str, Any]) -> str:
+def to_srt(result: TranscriptionResult) -> str:
     blocks = [
         f"{n}\n{_clock(start, ',')} --> {_clock(end, ',')}\n{text}\n"
         for n, (start, end, text) in enumerate(_cues(result), start=1)
@@ -45,7 +44,7 @@ def to_srt(result: dict[str, Any]) -> str:
     return "\n".join(blocks)
 
 
-def to_vtt(result: dict[str, Any]) -> str:
+def to_vtt(result: TranscriptionResult) -> str:
     # WebVTT cue text must not contain "-->"; speakers go in a voice span so players can style them.
     blocks = ["WEBVTT\n"]
     for start, end, text in _cues(result):
@@ -55,12 +54,12 @@ def to_vtt(result: dict[str, Any]) -> str:
     return "\n".join(blocks)
 
 
-def to_txt(result: dict[str, Any]) -> str:
+def to_txt(result: TranscriptionResult) -> str:
     return "".join(f"[{_clock(start, '.')[:-4]}] {text}\n" for start, _end, text in _cues(result))
 
 
 RENDERERS = {"srt": to_srt, "vtt": to_vtt, "txt": to_txt}
 
 
-def render(result: dict[str, Any], fmt: str) -> str:
+def render(result: TranscriptionResult, fmt: str) -> str:
     return RENDERERS[fmt](result)

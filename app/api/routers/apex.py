@@ -2,29 +2,33 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from starlette.types import Receive, Scope, Send
 
 from app.apex import service
 from app.api.deps import CurrentPrincipal, RuntimeDep, SettingsDep
 from app.api.errors import error_responses
+from app.api.schemas import ChatCompletionRequest
 
 router = APIRouter(prefix="/v1/apex", tags=["apex"], responses=error_responses(401, 429, 503))
 
 
-class ChatCompletionRequest(BaseModel):
-    """OpenAI's chat completion request; parameters not named here are passed on as they are."""
+class MeteredEventStream(StreamingResponse):
+    """Server-sent events whose job is settled however the response ends, even when the client
+    is gone before the first event is read (then the events are never started)."""
 
-    model_config = ConfigDict(extra="allow")
+    def __init__(self, stream: service.ApexStream) -> None:
+        super().__init__(stream.events(), media_type="text/event-stream")
+        self._stream = stream
 
-    model: str = Field(description="`apex-latest`, or a model the operator lists.")
-    messages: list[dict[str, Any]] = Field(min_length=1)
-    stream: bool = False
-    max_tokens: int | None = Field(default=None, ge=1, le=service.MAX_OUTPUT_TOKENS)
-    max_completion_tokens: int | None = Field(default=None, ge=1, le=service.MAX_OUTPUT_TOKENS)
-    n: int | None = Field(default=None, ge=1, le=8)
-    temperature: float | None = None
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._stream.close()
 
 
 @router.get("/models")
@@ -45,7 +49,13 @@ async def create_chat_completion(
     request: ChatCompletionRequest, principal: CurrentPrincipal, runtime: RuntimeDep
 ) -> JSONResponse | StreamingResponse:
     """OpenAI-compatible chat completions, metered against the balance."""
-    body = request.model_dump(exclude_unset=True)
+    params = request.model_dump(exclude_unset=True, exclude={"model", "messages", "stream", "stream_options"})
+    chat = service.ChatRequest(
+        model=request.model,
+        messages=request.messages,
+        params=params,
+        include_usage=bool((request.stream_options or {}).get("include_usage")),
+    )
     if request.stream:
-        return StreamingResponse(await service.stream(runtime, principal, body), media_type="text/event-stream")
-    return JSONResponse(await service.complete(runtime, principal, body))
+        return MeteredEventStream(await service.stream(runtime, principal, chat))
+    return JSONResponse(await service.complete(runtime, principal, chat))

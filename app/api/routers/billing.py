@@ -3,12 +3,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
-from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
+from fastapi.concurrency import run_in_threadpool
 
 from app.api.deps import CurrentPrincipal, RuntimeDep, SettingsDep
 from app.api.errors import error_responses
-from app.api.schemas import ProductOut, ProductsOut
+from app.api.schemas import CheckoutIn, CheckoutOut, ProductOut, ProductsOut, StripeWebhookOut
 from app.billing import payments, pricing
 
 router = APIRouter(prefix="/billing", tags=["billing"])
@@ -24,22 +23,6 @@ def get_products(settings: SettingsDep) -> ProductsOut:
     )
 
 
-class CheckoutIn(BaseModel):
-    amount_cents: int = Field(description="One of the amounts of GET /billing/products.")
-    success_url: str | None = Field(default=None, max_length=2000)
-    cancel_url: str | None = Field(default=None, max_length=2000)
-
-
-class CheckoutOut(BaseModel):
-    checkout_url: str
-    session_id: str
-
-
-class WebhookOut(BaseModel):
-    received: bool
-    result: str
-
-
 @router.post("/checkout", response_model=CheckoutOut, responses=error_responses(400, 401, 429, 502, 503))
 def create_checkout(body: CheckoutIn, principal: CurrentPrincipal, settings: SettingsDep) -> CheckoutOut:
     """Start a Stripe Checkout for a top-up; send the customer to `checkout_url`."""
@@ -47,13 +30,13 @@ def create_checkout(body: CheckoutIn, principal: CurrentPrincipal, settings: Set
     return CheckoutOut(checkout_url=session.checkout_url, session_id=session.session_id)
 
 
-@router.post("/webhook", response_model=WebhookOut, responses=error_responses(400, 503))
+@router.post("/webhook", response_model=StripeWebhookOut, responses=error_responses(400, 503))
 async def stripe_webhook(
     request: Request,
     runtime: RuntimeDep,
     stripe_signature: Annotated[str | None, Header(alias="Stripe-Signature")] = None,
-) -> WebhookOut:
+) -> StripeWebhookOut:
     """Stripe's events, verified by signature (no API key). Each is applied exactly once."""
     event = payments.verify_event(runtime.settings, await request.body(), stripe_signature)
-    result = await run_in_threadpool(payments.handle_event, runtime, event)
-    return WebhookOut(received=True, result=result)
+    result = await run_in_threadpool(payments.handle_event, runtime.db, runtime.settings, event)
+    return StripeWebhookOut(received=True, result=result)

@@ -13,5 +13,10 @@ router = APIRouter(tags=["health"])
 @router.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}})
 def get_health(runtime: RuntimeDep) -> JSONResponse:
     """Database and model readiness. No authentication."""
-    report = health.check(runtime)
-    return JSONResponse(report.model_dump(), status_code=200 if report.status == "ok" else 503)
+    report = health.check(runtime.db, runtime.models)
+    body = HealthOut(
+        status="ok" if report.ok else "degraded",
+        database="ok" if report.database_ok else "unavailable",
+        models=report.models,
+    )
+    return JSONResponse(body.model_dump(), status_code=200 if report.ok else 503)

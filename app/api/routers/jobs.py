@@ -1,14 +1,16 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
 from app.api.deps import CurrentPrincipal, RuntimeDep
 from app.api.errors import error_responses
-from app.api.schemas import JobDetailOut, JobsPageOut, job_out
+from app.api.schemas import JobsPageOut
 from app.jobs import records, runner
+from app.jobs.documents import JobDetailOut, job_out
 from app.speech import result_formats
+from app.speech.result import TranscriptionResult
 from app.speech.result_formats import ResultFormat
 
 # Keeps every value a 64-bit integer in SQL.
@@ -46,10 +48,11 @@ def cancel_job(job_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) ->
 
 @router.get(
     "/{job_id}/result",
+    response_model=TranscriptionResult,
     responses={
         200: {
             "description": "The result as JSON, or as subtitles or text with `format`.",
-            "content": {"application/json": {}, "application/x-subrip": {}, "text/vtt": {}, "text/plain": {}},
+            "content": {"application/x-subrip": {}, "text/vtt": {}, "text/plain": {}},
         },
         **error_responses(400, 404),
     },
@@ -61,10 +64,10 @@ def get_job_result(
     format: Annotated[
         ResultFormat, Query(description="`json` (default), `srt` or `vtt` subtitles, or `txt`.")
     ] = "json",
-) -> Any:
+) -> TranscriptionResult | Response:
     """The stored result of a completed job."""
     with runtime.db.transaction(read_only=True) as session:
-        result = records.get_result(session, principal.account_id, job_id)
+        result = TranscriptionResult.model_validate(records.get_result(session, principal.account_id, job_id))
     if format == "json":
         return result
     return Response(

@@ -13,16 +13,19 @@ import httpx
 from fastapi import FastAPI
 
 from app import redaction
+from app.analysis.schema import CallAnalysis
 from app.billing import accounts, ledger
 from app.config import Settings
+from app.jobs import records
 from app.models import EntryKind
 from app.redaction import Finding
 from app.runtime import Runtime
+from app.speech.result import TranscriptionResult
 from app.speech.speakers import build_transcript
 from app.transcript import DiarizedTranscript, Word
 
 # Shared by test runs so the diarizer's kernels compile once per machine, not once per run.
-NUMBA_CACHE = Path(__file__).resolve().parent.parent / "data" / "numba-cache"
+NUMBA_CACHE = Path(__file__).resolve().parents[2] / "data" / "numba-cache"
 
 
 def settings_for(database_url: str, **overrides: Any) -> Settings:
@@ -116,3 +119,18 @@ def written_transcript(
     """A diarized, redacted transcript from written turns, as the pipeline would build it."""
     masked, findings = redaction.redact_words(spoken_words(turns), redact_pii=False)
     return build_transcript(masked), findings
+
+
+def result_body(**fields: Any) -> dict[str, Any]:
+    """A stored transcription result (valid as `TranscriptionResult`), with `fields` replaced."""
+    empty = TranscriptionResult(transcript="", duration_seconds=60.0, language="en", ai_analysis=CallAnalysis())
+    return {**empty.model_dump(mode="json"), **fields}
+
+
+def completed_job(runtime: Runtime, customer: Customer, result: dict[str, Any] | None = None) -> str:
+    """A transcription job of `customer`, completed with `result` (default: an empty one)."""
+    with runtime.db.transaction() as session:
+        job = records.create_job(session, customer.account_id, type="transcribe", model="test")
+        records.mark_processing(session, job, runtime.runner)
+        records.complete_job(session, job, duration_seconds=60.0, cost_cents=1, result=result or result_body())
+        return job.id

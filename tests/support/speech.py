@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.synth import SynthCall, normalize_words
+from tests.support.synth import SynthCall, normalize_words
 
 
 def word_error_rate(reference: list[str], hypothesis: list[str]) -> float:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.synth import Turn
+from tests.support.synth import Turn
 
 
 @dataclass(frozen=True)

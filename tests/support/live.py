@@ -15,9 +15,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.factories import NUMBA_CACHE
+from tests.support.factories import NUMBA_CACHE
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:

@@ -22,8 +22,8 @@ import httpx
 
 from app.config import Settings
 from app.db import Database
-from tests.factories import NUMBA_CACHE
-from tests.live import ROOT, LiveServer, free_port, live_server, stop_process
+from tests.support.factories import NUMBA_CACHE
+from tests.support.live import ROOT, LiveServer, free_port, live_server, stop_process
 
 REDIS_BROKER = os.environ.get("VOXPARSE_TEST_REDIS", "redis://127.0.0.1:6379/0")
 MAX_ATTEMPTS = 2

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.corpus.render import VARIANTS, render
-from bench.corpus.scenarios import FAMILIES, make_script
+from tests.support.corpus.render import VARIANTS, render
+from tests.support.corpus.scenarios import FAMILIES, make_script
 
 SPLIT_SEEDS = {"dev": 10_000, "test": 50_000}
 CALLS_PER_FAMILY = 3

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from bench.corpus.scenarios import A, Script
-from tests.synth import RATE, speak
+from tests.support.corpus.scenarios import A, Script
+from tests.support.synth import RATE, speak
 
 Voice = tuple[str, int, int]  # espeak-ng voice, words per minute, pitch
 

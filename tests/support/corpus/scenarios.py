@@ -15,7 +15,7 @@ from typing import Any
 
 from faker import Faker
 
-from bench.corpus.speech import (
+from tests.support.corpus.speech import (
     card_text,
     digit_words,
     expiry_text,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from tests.synth import Turn
+from tests.support.synth import Turn
 
 OPENING = [
     Turn(

@@ -1,0 +1,37 @@
+"""The transcription result: what the pipeline returns, what a job stores (serialised once) and
+what both POST /v1/transcribe's analysis and GET /v1/jobs/{id}/result are declared as."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from app.analysis.schema import CallAnalysis
+
+
+class ResultSegment(BaseModel):
+    """Consecutive words of one speaker."""
+
+    start: float
+    end: float
+    speaker: str
+    text: str
+
+
+class ResultWord(BaseModel):
+    word: str
+    start: float
+    end: float
+    speaker: str | None = None
+
+
+class TranscriptionResult(BaseModel):
+    transcript: str
+    duration_seconds: float
+    segments: list[ResultSegment] = Field(default_factory=list)
+    speakers: list[str] = Field(default_factory=list)
+    """Speaker labels as they appear in `segments`."""
+    roles: dict[str, str] = Field(default_factory=dict)
+    """Each speaker's role: `Agent` or `Customer`."""
+    language: str
+    word_timestamps: list[ResultWord] = Field(default_factory=list)
+    ai_analysis: CallAnalysis
