@@ -38,6 +38,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/lint-imports --no-cache
 
 test: $(VENV)/.installed-test system-deps lint
 	$(BIN)/pytest

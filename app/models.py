@@ -160,11 +160,6 @@ class Job(Base):
     webhook_next_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     """When the pending webhook is due (its next attempt, or the end of a sender's lease)."""
 
-    result: Mapped[JobResult | None] = relationship(back_populates="job", lazy="raise")
-    webhook_attempts: Mapped[list[WebhookAttempt]] = relationship(
-        back_populates="job", lazy="raise", order_by="WebhookAttempt.id"
-    )
-
 
 class JobResult(Base):
     __tablename__ = "job_results"
@@ -172,8 +167,6 @@ class JobResult(Base):
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="RESTRICT"), primary_key=True)
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    job: Mapped[Job] = relationship(back_populates="result")
 
 
 class WebhookAttempt(Base):
@@ -187,8 +180,6 @@ class WebhookAttempt(Base):
     status_code: Mapped[int | None] = mapped_column(Integer, default=None)
     error: Mapped[str | None] = mapped_column(String(500), default=None)
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)
-
-    job: Mapped[Job] = relationship(back_populates="webhook_attempts")
 
 
 class LedgerEntry(Base):

@@ -8,7 +8,7 @@ import pytest
 
 from app import analysis
 from app.analysis.entities import extract_customer
-from app.analysis.money import amounts_in, extract_financial
+from app.analysis.money import extract_financial, mentions
 from tests.support.factories import written_transcript
 
 
@@ -32,7 +32,7 @@ def analyse(*turns: tuple[str, str]) -> dict[str, Any]:
     ],
 )
 def test_spoken_amounts(text: str, cents: list[int]) -> None:
-    assert amounts_in(text) == cents
+    assert [m.cents for m in mentions([("Agent", text)])] == cents
 
 
 def test_each_amount_gets_its_own_purpose() -> None:

@@ -3,6 +3,9 @@ whose upstream is the scripted OpenAI-compatible server of tests/fake_openai.py.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -16,8 +19,12 @@ import openai
 import pytest
 from openai.types.chat import ChatCompletionMessageParam
 
+from app.apex import service
+from app.apex.service import ChatRequest
+from app.billing.accounts import Principal
 from app.config import Settings
 from app.db import migrate
+from app.main import create_app
 from app.models import Job, JobStatus, LedgerEntry
 from app.runtime import Runtime
 from tests.support.factories import Customer, make_account
@@ -288,3 +295,106 @@ def test_usage_reported_beyond_the_hold_is_not_charged(apex: Apex) -> None:
     assert 0 < held < 500
     assert apex.job_charge(job["id"]) == held == job["cost_cents"]
     assert apex.balance(customer) == 500 - held >= 0
+
+
+@pytest.fixture
+def in_process(apex: Apex) -> Iterator[Runtime]:
+    """A runtime of this process on the module's database, with the fake upstream configured."""
+    settings = Settings(
+        database_url=apex.runtime.settings.database_url,
+        apex_base_url=apex.upstream.base_url,
+        apex_model="upstream-model",
+        apex_api_key="sk-upstream",
+        preload_models=False,
+        apex_input_price_per_million_cents=1_000_000,
+        apex_output_price_per_million_cents=2_000_000,
+    )
+    runtime = Runtime.create(settings)
+    yield runtime
+    runtime.close()
+
+
+async def _stream_request(app: Any, customer: Customer, send: Any, spec_version: str) -> None:
+    body = json.dumps({"model": "apex-latest", "messages": MESSAGES, "stream": True}).encode()
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": spec_version},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/apex/chat/completions",
+        "raw_path": b"/v1/apex/chat/completions",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"x-api-key", customer.key.encode()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def receive() -> dict[str, Any]:
+        if messages:
+            return messages.pop(0)
+        await asyncio.sleep(0.05)
+        return {"type": "http.disconnect"}
+
+    with contextlib.suppress(Exception):
+        await app(scope, receive, send)
+
+
+@pytest.mark.parametrize("spec_version", ["2.4", "2.0"])
+async def test_a_stream_whose_client_is_gone_before_the_first_event_ends_its_job(
+    apex: Apex, in_process: Runtime, spec_version: str
+) -> None:
+    """The events are never started (the response's first message already fails, or the client
+    disconnects first): the job must still end, its hold settled to the prompt, not left open
+    and "running" until a restart."""
+    customer = make_account(in_process, credit_cents=100_000)
+    apex.upstream.script(Reply(stream_chunks=["never ", "read "], chunk_delay=0.2, prompt_tokens=20))
+    app = create_app(runtime=in_process)
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            if spec_version == "2.4":
+                raise OSError("client gone")
+            await asyncio.sleep(5)  # the disconnect arrives while the headers are still going out
+
+    async with app.router.lifespan_context(app):
+        await _stream_request(app, customer, send, spec_version)
+    assert in_process.meter.active == set()
+    job = apex.jobs(customer)[0]
+    row = apex.job_row(job["id"])
+    assert row.status == JobStatus.FAILED
+    assert row.error == "client went away before the stream started"
+    assert _held(apex, job["id"]) > 0
+    charged = apex.job_charge(job["id"])
+    assert charged == row.cost_cents
+    assert 0 < charged < _held(apex, job["id"])
+    assert apex.balance(customer) == 100_000 - charged
+
+
+async def test_a_request_cancelled_while_the_upstream_is_called_releases_its_hold(
+    apex: Apex, in_process: Runtime
+) -> None:
+    customer = make_account(in_process, credit_cents=100_000)
+    apex.upstream.script(Reply(content="late", hang=1.5))
+    request = ChatRequest(model="apex-latest", messages=[dict(m) for m in MESSAGES], params={})
+    principal = Principal(account_id=customer.account_id, key_id=customer.key_id)
+    task = asyncio.ensure_future(service.complete(in_process, principal, request))
+    for _ in range(100):
+        await asyncio.sleep(0.02)
+        if in_process.meter.active:
+            break
+    assert in_process.meter.active, "the call never reached the upstream"
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert in_process.meter.active == set()
+    row = apex.job_row(apex.jobs(customer)[0]["id"])
+    assert (row.status, row.error) == (JobStatus.FAILED, "request cancelled")
+    assert apex.balance(customer) == 100_000

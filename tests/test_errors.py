@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from app.main import create_app
@@ -22,11 +25,19 @@ async def test_validation_errors_are_400(client: httpx.AsyncClient, account: Cus
     assert "limit" in message
 
 
-async def test_body_over_the_limit_is_413(client: httpx.AsyncClient, account: Customer) -> None:
-    big = b"x" * (2 * 1024 * 1024)
-    response = await client.post("/v1/jobs", content=big, headers=account.headers)
-    assert response.status_code in (405, 413)
-    assert_error(response, response.status_code)
+@pytest.mark.parametrize("path", ["/billing/checkout", "/v1/apex/chat/completions"])
+async def test_body_over_the_limit_is_413(client: httpx.AsyncClient, account: Customer, path: str) -> None:
+    """Endpoints that take a body refuse one over `max_request_bytes`, declared or streamed,
+    before they look at it."""
+    big = b"{" + b"x" * (2 * 1024 * 1024)
+    headers = {**account.headers, "Content-Type": "application/json"}
+    assert_error(await client.post(path, content=big, headers=headers), 413)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(32):
+            yield b"x" * 65536
+
+    assert_error(await client.post(path, content=chunks(), headers=headers), 413)
 
 
 async def test_unhandled_exception_is_500_without_details(runtime: Runtime) -> None:

@@ -15,8 +15,9 @@ from app.speech.diarization import (
 )
 from app.speech.speakers import (
     assign_roles,
+    attribute_words,
     build_segments,
-    diarize_transcript,
+    build_transcript,
     snap_turn_boundaries,
 )
 from app.transcript import AGENT, CUSTOMER, Word
@@ -29,12 +30,12 @@ def words(*items: tuple[str, float, float]) -> list[Word]:
 def test_every_word_gets_a_speaker_even_outside_every_turn() -> None:
     ws = words(("hello", 0.0, 0.4), ("there", 0.5, 0.9), ("late", 9.0, 9.3))
     turns = [SpeakerTurn(0.0, 1.0, "A"), SpeakerTurn(5.0, 8.5, "B")]
-    transcript = diarize_transcript(ws, turns)
+    transcript = build_transcript(attribute_words(ws, turns))
     assert [w.speaker for w in transcript.words] == ["SPEAKER_00", "SPEAKER_00", "SPEAKER_01"]
 
 
 def test_no_turns_at_all_gives_one_speaker() -> None:
-    transcript = diarize_transcript(words(("hi", 0.0, 0.2)), [])
+    transcript = build_transcript(attribute_words(words(("hi", 0.0, 0.2)), []))
     assert transcript.speakers == ["SPEAKER_00"]
 
 
@@ -49,7 +50,7 @@ def test_a_speaker_change_moves_to_the_pause() -> None:
         ("you", 2.95, 3.2),
     )
     turns = [SpeakerTurn(0.0, 1.3, "A"), SpeakerTurn(1.3, 3.5, "B")]
-    transcript = diarize_transcript(ws, turns)
+    transcript = build_transcript(attribute_words(ws, turns))
     assert [s.text for s in transcript.segments] == ["reset the router here", "thank you"]
 
 

@@ -16,10 +16,13 @@ from app.main import create_app
 from app.models import Account, utcnow
 from app.runtime import Runtime
 from app.speech.registry import ModelRegistry
+from tests.support import examples
 from tests.support.assertions import assert_error
 from tests.support.factories import Customer, make_account, read_all_rows, serve_asgi, settings_for
 from tests.support.synth import SynthCall
 
+# What a receiver runs: the repository's example, so that the example is proven too.
+receiver = examples.load("verify_webhook")
 SECRET = "whsec_test"
 BODY = b'{"event":"job.completed"}'
 
@@ -27,14 +30,14 @@ BODY = b'{"event":"job.completed"}'
 def test_signature_round_trip_and_what_it_refuses() -> None:
     header = webhooks.sign(SECRET, BODY, timestamp=1_800_000_000)
     assert header.startswith("t=1800000000,v1=")
-    assert webhooks.verify(SECRET, header, BODY, now=1_800_000_010)
-    assert not webhooks.verify(SECRET, header, BODY + b" ", now=1_800_000_010)
-    assert not webhooks.verify("whsec_other", header, BODY, now=1_800_000_010)
-    assert not webhooks.verify(SECRET, header, BODY, now=1_800_000_000 + 301)  # a replay, too late
-    assert not webhooks.verify(SECRET, "v1=abc", BODY)
+    assert receiver.verify(SECRET, header, BODY, now=1_800_000_010)
+    assert not receiver.verify(SECRET, header, BODY + b" ", now=1_800_000_010)
+    assert not receiver.verify("whsec_other", header, BODY, now=1_800_000_010)
+    assert not receiver.verify(SECRET, header, BODY, now=1_800_000_000 + 301)  # a replay, too late
+    assert not receiver.verify(SECRET, "v1=abc", BODY)
     # During a rotation a receiver may list several v1 values; any one matching is enough.
     rotated = header + ",v1=" + "0" * 64
-    assert webhooks.verify(SECRET, rotated, BODY, now=1_800_000_010)
+    assert receiver.verify(SECRET, rotated, BODY, now=1_800_000_010)
 
 
 @pytest.mark.parametrize(
@@ -98,8 +101,8 @@ def test_after_a_rotation_webhooks_are_signed_with_both_secrets_for_a_while(runt
     assert keys == [new, old]
     header = webhooks.sign(keys, BODY)
     assert header.count("v1=") == 2
-    assert webhooks.verify(new, header, BODY)
-    assert webhooks.verify(old, header, BODY)
+    assert receiver.verify(new, header, BODY)
+    assert receiver.verify(old, header, BODY)
     # Once the overlap is over (or with none), only the current secret signs.
     with runtime.db.transaction() as session:
         account = session.get(Account, customer.account_id)

@@ -105,11 +105,6 @@ def _cents(m: re.Match[str]) -> int:
     return int(dollars.replace(",", "")) * 100 + cents
 
 
-def amounts_in(text: str) -> list[int]:
-    """Every amount of money in a text, in cents."""
-    return [_cents(m) for m in AMOUNT.finditer(to_digits(text))]
-
-
 def _purpose(sentence: str, start: int, end: int, lo: int, hi: int) -> str | None:
     """The purpose whose keyword stands closest to the amount at [start, end), looking only
     between the neighbouring amounts [lo, hi)."""

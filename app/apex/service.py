@@ -172,13 +172,13 @@ async def _abandon(ctx: ApexContext, call: PreparedCall, reason: str) -> None:
         await anyio.to_thread.run_sync(ctx.meter.abandon, call.job_id, reason)
 
 
-async def complete(ctx: ApexContext, principal: Principal, request: ChatRequest) -> dict[str, Any]:
-    call = await _prepare(ctx, principal, request)
+async def _call_upstream(ctx: ApexContext, call: PreparedCall, **options: Any) -> Any:
+    """The upstream request. A failure, or a cancellation before it answers, ends the job unpaid."""
     assert ctx.apex is not None
     known, extra = _split_params(call.params)
     try:
-        completion = await ctx.apex.chat.completions.create(
-            model=call.upstream_model, extra_body=extra or None, **known
+        return await ctx.apex.chat.completions.create(
+            model=call.upstream_model, extra_body=extra or None, **known, **options
         )
     except openai.OpenAIError as exc:
         await _abandon(ctx, call, f"upstream error: {type(exc).__name__}")
@@ -186,6 +186,11 @@ async def complete(ctx: ApexContext, principal: Principal, request: ChatRequest)
     except BaseException:
         await _abandon(ctx, call, "request cancelled")
         raise
+
+
+async def complete(ctx: ApexContext, principal: Principal, request: ChatRequest) -> dict[str, Any]:
+    call = await _prepare(ctx, principal, request)
+    completion = await _call_upstream(ctx, call)
     usage = completion.usage
     cost = cost_cents(ctx.settings, usage.prompt_tokens if usage else 0, usage.completion_tokens if usage else 0)
     await anyio.to_thread.run_sync(ctx.meter.settle, call.job_id, cost)
@@ -252,20 +257,5 @@ class ApexStream:
 async def stream(ctx: ApexContext, principal: Principal, request: ChatRequest) -> ApexStream:
     """Open the upstream stream; the caller reads `events()` and must `close()` the result."""
     call = await _prepare(ctx, principal, request)
-    assert ctx.apex is not None
-    known, extra = _split_params(call.params)
-    try:
-        upstream = await ctx.apex.chat.completions.create(
-            model=call.upstream_model,
-            stream=True,
-            stream_options={"include_usage": True},
-            extra_body=extra or None,
-            **known,
-        )
-    except openai.OpenAIError as exc:
-        await _abandon(ctx, call, f"upstream error: {type(exc).__name__}")
-        raise upstream_error(exc) from exc
-    except BaseException:
-        await _abandon(ctx, call, "request cancelled")
-        raise
+    upstream = await _call_upstream(ctx, call, stream=True, stream_options={"include_usage": True})
     return ApexStream(ctx, call, upstream, request.model)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, GetJsonSchemaHandler
+from pydantic_core import CoreSchema
 
-from app.analysis.schema import CallAnalysis
 from app.apex.service import MAX_CHOICES, MAX_OUTPUT_TOKENS
 from app.config import MAX_SPEAKERS
 from app.jobs.documents import JobOut, Timestamp
 from app.jobs.webhooks import WebhookSecret
+from app.speech.result import TranscriptionResult
 
 
 class HealthOut(BaseModel):
@@ -109,6 +110,7 @@ class CheckoutOut(BaseModel):
 
 
 MAX_INSTRUCTIONS = 2000
+OPENAPI_COMPONENTS = "#/components/schemas/"
 
 
 def _language_code(value: str | None) -> str | None:
@@ -157,15 +159,34 @@ class TranscribeForm(BaseModel):
     )
 
 
-class TranscribeOut(BaseModel):
+class TranscribeOut(TranscriptionResult):
+    """The synchronous answer: the job, and its whole result (the same fields as
+    GET /v1/jobs/{id}/result)."""
+
     job_id: str
     status: Literal["completed"]
-    duration_seconds: float
     cost_cents: int
+    """Charged for this call."""
     result_url: str
-    language: str
-    speakers: list[str]
-    ai_analysis: CallAnalysis
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        # Published as the result plus the job's fields, so that clients generate one result type;
+        # the result is the component GET /v1/jobs/{id}/result declares.
+        flat = handler.resolve_ref_schema(handler(core_schema))
+        own = [name for name in cls.model_fields if name not in TranscriptionResult.model_fields]
+        return {
+            "title": cls.__name__,
+            "description": flat.get("description", ""),
+            "allOf": [
+                {"$ref": f"{OPENAPI_COMPONENTS}{TranscriptionResult.__name__}"},
+                {
+                    "type": "object",
+                    "properties": {name: flat["properties"][name] for name in own},
+                    "required": [name for name in own if name in flat.get("required", [])],
+                },
+            ],
+        }
 
 
 class ChatCompletionRequest(BaseModel):

@@ -33,7 +33,6 @@ class Topup:
     amount_cents: int
     bonus_cents: int
     created_at: datetime
-    payment_ref: str | None
 
 
 def lock_account(session: Session, account_id: str) -> Account:
@@ -232,7 +231,6 @@ def recent_topups(session: Session, account_id: str, limit: int) -> list[Topup]:
             amount_cents=t.amount_cents,
             bonus_cents=bonuses.get(t.payment_ref, 0) if t.payment_ref else 0,
             created_at=t.created_at,
-            payment_ref=t.payment_ref,
         )
         for t in topups
     ]

@@ -27,7 +27,6 @@ from app.models import Account, utcnow
 SIGNATURE_HEADER = "VoxParse-Signature"
 SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
 MAX_CALLBACK_URL = 2000
-SIGNATURE_TOLERANCE_SECONDS = 300
 
 
 class InvalidCallbackUrl(BadRequest):
@@ -96,24 +95,6 @@ def sign(secret: str | list[str], body: bytes, timestamp: int | None = None) -> 
     keys = [secret] if isinstance(secret, str) else secret
     digests = [hmac.new(key.encode(), signed, hashlib.sha256).hexdigest() for key in keys]
     return ",".join([f"t={timestamp}", *(f"v1={d}" for d in digests)])
-
-
-def verify(
-    secret: str, header: str, body: bytes, *, tolerance: int = SIGNATURE_TOLERANCE_SECONDS, now: float | None = None
-) -> bool:
-    """What a receiver does: check the HMAC and that the timestamp is recent (replays fail)."""
-    fields: dict[str, list[str]] = {}
-    for part in header.split(","):
-        key, _, value = part.strip().partition("=")
-        fields.setdefault(key, []).append(value)
-    try:
-        timestamp = int(fields["t"][0])
-    except (KeyError, ValueError):
-        return False
-    if abs((time.time() if now is None else now) - timestamp) > tolerance:
-        return False
-    expected = sign(secret, body, timestamp).partition(",v1=")[2]
-    return any(hmac.compare_digest(expected, candidate) for candidate in fields.get("v1", []))
 
 
 def _is_public(address: str) -> bool:

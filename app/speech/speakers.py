@@ -173,7 +173,3 @@ def build_transcript(words: list[Word]) -> DiarizedTranscript:
     speakers = relabel_by_first_word(words)
     segments = build_segments(words)
     return DiarizedTranscript(words=words, segments=segments, speakers=speakers, roles=assign_roles(segments, speakers))
-
-
-def diarize_transcript(words: list[Word], turns: list[SpeakerTurn]) -> DiarizedTranscript:
-    return build_transcript(attribute_words(words, turns))

@@ -74,12 +74,9 @@ async def create_transcription(
             await asyncio.wait([work])
             raise
     return TranscribeOut(
+        **completed.result.model_dump(),
         job_id=completed.job_id,
         status="completed",
-        duration_seconds=completed.duration_seconds,
         cost_cents=completed.cost_cents,
         result_url=f"/v1/jobs/{completed.job_id}/result",
-        language=completed.result.language,
-        speakers=completed.result.speakers,
-        ai_analysis=completed.result.ai_analysis,
     )

@@ -1,12 +1,5 @@
-"""Payment-card and personal-data redaction. Deterministic, always on, never left to an LLM.
-
-Speech recognition writes a card number in unpredictable pieces: `4532 2914 1777 6311`,
-`4532291417776311`, `4532-2914-...`, `4532 2914 1777 631 1`, `four five three two ...`,
-`double five`, `oh` for zero. Every word is reduced to the digits it stands for; runs of
-digit-bearing words are scanned for card numbers (13-19 digits, Luhn, a known brand's prefix and
-length). A card keeps its first four and last four digits at most; CVVs, expiry dates and SSNs are
-masked whole; bank account and routing numbers keep their last four.
-"""
+"""Finding and masking what must not be kept: card numbers, security codes, expiry dates, SSNs,
+bank numbers and (on request) e-mail addresses and phone numbers, in words, text and results."""
 
 from __future__ import annotations
 
@@ -15,30 +8,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.redaction import spoken_digits
+from app.redaction.cards import brand_by_prefix, card_brand, luhn_valid, mask_card
+from app.redaction.spoken_digits import HOMOPHONES, Token, strip, tokens_to_digits
 from app.transcript import Word
 
-UNITS = {
-    "zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
-    "six": "6", "seven": "7", "eight": "8", "nine": "9",
-}  # fmt: skip
-TEENS = {
-    "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13", "fourteen": "14", "fifteen": "15",
-    "sixteen": "16", "seventeen": "17", "eighteen": "18", "nineteen": "19",
-}  # fmt: skip
-TENS = {
-    "twenty": "2", "thirty": "3", "forty": "4", "fourty": "4", "fifty": "5", "sixty": "6",
-    "seventy": "7", "eighty": "8", "ninety": "9",
-}  # fmt: skip
-REPEATS = {"double": 2, "triple": 3}
-# Words a recognizer writes for a digit it heard ("nine for seven"); taken as digits only between
-# two other digits.
-HOMOPHONES = {"for": "4", "fore": "4", "to": "2", "too": "2", "won": "1", "ate": "8"}
 # More words than this from the other side between two of one speaker's words break a number.
 INTERRUPTION_WORDS = 2
 MONEY_WORDS = {"dollar", "dollars", "bucks", "cents", "usd", "pounds", "euros"}
-# Said between the digits of one number without ending it.
-FILLERS = {"uh", "um", "er", "erm", "ah", "dash", "hyphen"}
-
 CARD_CONTEXT = re.compile(r"\b(card|visa|master ?card|amex|american express|discover|debit|credit)\b", re.I)
 CVV_CONTEXT = re.compile(
     r"\b(cvv|cvc|csc|cv2|security code|security number|code on the (back|front))\b"
@@ -59,59 +36,6 @@ SSN_PATTERN = re.compile(r"\b\d{3}-\d{2}-\d{4}\b")
 KEYWORD_REACH = 12
 
 
-def luhn_valid(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 1:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
-def card_brand(digits: str) -> str | None:
-    """The brand whose prefix and length rules `digits` meets, or None."""
-    n = len(digits)
-    two, four, six = int(digits[:2]), int(digits[:4]), int(digits[:6])
-    if digits[0] == "4" and n in (13, 16, 19):
-        return "Visa"
-    if (51 <= two <= 55 or 2221 <= four <= 2720) and n == 16:
-        return "Mastercard"
-    if two in (34, 37) and n == 15:
-        return "American Express"
-    if (four == 6011 or two == 65 or 644 <= int(digits[:3]) <= 649 or 622126 <= six <= 622925) and 16 <= n <= 19:
-        return "Discover"
-    if (two in (36, 38, 39) or 300 <= int(digits[:3]) <= 305) and 14 <= n <= 19:
-        return "Diners Club"
-    if 3528 <= four <= 3589 and 16 <= n <= 19:
-        return "JCB"
-    if two == 62 and 16 <= n <= 19:
-        return "UnionPay"
-    if (two == 50 or 56 <= two <= 69) and 12 <= n <= 19:
-        return "Maestro"
-    return None
-
-
-def brand_by_prefix(digits: str) -> str | None:
-    """The brand a number's first digits suggest, whatever its length (for numbers a digit short)."""
-    if digits.startswith("4"):
-        return "Visa"
-    if digits[:2] in ("51", "52", "53", "54", "55") or "2221" <= digits[:4] <= "2720":
-        return "Mastercard"
-    if digits[:2] in ("34", "37"):
-        return "American Express"
-    if digits.startswith(("6011", "65")):
-        return "Discover"
-    return None
-
-
-def mask_card(digits: str) -> str:
-    """First four and last four at most, the rest as `*`: 4532 **** **** 8831."""
-    hidden = "*" * (len(digits) - 8)
-    middle = " ".join(hidden[i : i + 4] for i in range(0, len(hidden), 4))
-    return f"{digits[:4]} {middle} {digits[-4:]}"
-
-
 @dataclass(frozen=True)
 class Finding:
     kind: str  # card, cvv, expiry, ssn, bank_account, routing_number, email, phone
@@ -119,81 +43,6 @@ class Finding:
     """What `compliance.sensitive_data_shared` lists, already masked."""
     brand: str | None = None
     last4: str | None = None
-
-
-@dataclass
-class _Token:
-    text: str
-    digits: str  # what the token says as digits ("" for none)
-    is_filler: bool = False
-    consumed: bool = False
-    """A unit word whose digit was counted by the tens word before it ("forty" "five")."""
-
-
-def _strip(word: str) -> str:
-    return re.sub(r"^[^\w]+|[^\w]+$", "", word.lower())
-
-
-def _next_unit_follows(words: Sequence[str], i: int) -> bool:
-    """Whether a digit word follows word i, skipping fillers ("double, uh, five")."""
-    for word in words[i + 1 :]:
-        w = _strip(word)
-        if w in FILLERS:
-            continue
-        return w in UNITS
-    return False
-
-
-def tokens_to_digits(words: Sequence[str]) -> list[_Token]:
-    """Each word with the digits it stands for: "4532" -> 4532, "four" -> 4, "forty" "five" -> 45 and
-    an empty token, "double" "five" -> an empty token and 55."""
-    out: list[_Token] = []
-    pending_repeat = 1
-    i = 0
-    while i < len(words):
-        raw = words[i]
-        w = _strip(raw)
-        compact = re.sub(r"[\s\-./,()]", "", raw)
-        if re.fullmatch(r"\d+[oO]+\d*|\d*[oO]+\d+", compact):
-            compact = compact.replace("o", "0").replace("O", "0")  # "656O": a zero heard as the letter
-        if compact.isdigit():
-            out.append(_Token(raw, compact * pending_repeat if len(compact) == 1 else compact))
-            pending_repeat = 1
-        elif w in REPEATS and _next_unit_follows(words, i):
-            pending_repeat = REPEATS[w]
-            out.append(_Token(raw, "", is_filler=True))
-        elif w in UNITS:
-            out.append(_Token(raw, UNITS[w] * pending_repeat))
-            pending_repeat = 1
-        elif w in TEENS:
-            out.append(_Token(raw, TEENS[w]))
-        elif w in TENS:
-            # "forty five", also "forty, uh, five": the unit may come after fillers.
-            j = i + 1
-            while j < len(words) and _strip(words[j]) in FILLERS:
-                j += 1
-            nxt = _strip(words[j]) if j < len(words) else ""
-            if nxt in UNITS and UNITS[nxt] != "0" and nxt not in ("o", "oh"):
-                out.append(_Token(raw, TENS[w] + UNITS[nxt]))
-                out.extend(_Token(words[k], "", is_filler=True) for k in range(i + 1, j))
-                out.append(_Token(words[j], "", consumed=True))
-                i = j + 1
-                continue
-            out.append(_Token(raw, TENS[w] + "0"))
-        elif "-" in w and all(part in TENS or part in UNITS for part in w.split("-")) and w.split("-")[0] in TENS:
-            tens, unit = w.split("-", 1)
-            out.append(_Token(raw, TENS[tens] + (UNITS.get(unit, "0"))))
-        elif w in FILLERS:
-            out.append(_Token(raw, "", is_filler=True))
-        else:
-            out.append(_Token(raw, ""))
-            pending_repeat = 1
-        i += 1
-    for k in range(1, len(out) - 1):
-        w = _strip(out[k].text)
-        if w in HOMOPHONES and not out[k].digits and out[k - 1].digits and out[k + 1].digits:
-            out[k] = _Token(out[k].text, HOMOPHONES[w])
-    return out
 
 
 @dataclass
@@ -207,35 +56,6 @@ class Redaction:
 
     def apply(self, words: Sequence[str]) -> list[str | None]:
         return [self.replacements.get(i, w) for i, w in enumerate(words)]
-
-
-def _runs(tokens: list[_Token]) -> list[list[int]]:
-    """Maximal runs of digit-bearing tokens; fillers and consumed unit words inside a run belong to
-    it, fillers at its end do not."""
-    runs: list[list[int]] = []
-    current: list[int] = []
-    for i, t in enumerate(tokens):
-        if t.digits or t.consumed or (current and t.is_filler):
-            current.append(i)
-        else:
-            if current:
-                runs.append(current)
-            current = []
-    if current:
-        runs.append(current)
-    trimmed = []
-    for run in runs:
-        while run and tokens[run[-1]].is_filler:
-            run = run[:-1]
-        if any(tokens[i].digits for i in run):
-            trimmed.append(run)
-    return trimmed
-
-
-def digit_runs(words: Sequence[str]) -> list[tuple[int, str]]:
-    """(index of the first word, digits said) for each run of number words or digit groups."""
-    tokens = tokens_to_digits(words)
-    return [(run[0], "".join(tokens[i].digits for i in run)) for run in _runs(tokens)]
 
 
 def _context_before(words: Sequence[str], index: int, pattern: re.Pattern[str], reach: int = KEYWORD_REACH) -> bool:
@@ -265,31 +85,31 @@ def _answers(words: Sequence[str], runs: list[list[int]], position: int, pattern
 
 
 def _is_money(words: Sequence[str], run: list[int]) -> bool:
-    after = _strip(words[run[-1] + 1]) if run[-1] + 1 < len(words) else ""
+    after = strip(words[run[-1] + 1]) if run[-1] + 1 < len(words) else ""
     return after in MONEY_WORDS or words[run[0]].lstrip().startswith("$")
 
 
-def _take_homophones(tokens: list[_Token], runs: list[list[int]], position: int) -> list[int]:
+def _take_homophones(tokens: list[Token], runs: list[list[int]], position: int) -> list[int]:
     """After a security-code cue the recognizer writes "for one nine" for 419: homophones next to
     the run (before it or after it) are digits too."""
     run = list(runs[position])
     taken = {i for other in runs for i in other}
 
     def homophone(i: int) -> bool:
-        return 0 <= i < len(tokens) and i not in taken and _strip(tokens[i].text) in HOMOPHONES
+        return 0 <= i < len(tokens) and i not in taken and strip(tokens[i].text) in HOMOPHONES
 
     while len(run) < 4 and homophone(run[0] - 1):
         i = run[0] - 1
-        tokens[i] = _Token(tokens[i].text, HOMOPHONES[_strip(tokens[i].text)])
+        tokens[i] = Token(tokens[i].text, HOMOPHONES[strip(tokens[i].text)])
         run.insert(0, i)
     while len(run) < 4 and homophone(run[-1] + 1):
         i = run[-1] + 1
-        tokens[i] = _Token(tokens[i].text, HOMOPHONES[_strip(tokens[i].text)])
+        tokens[i] = Token(tokens[i].text, HOMOPHONES[strip(tokens[i].text)])
         run.append(i)
     return run
 
 
-def _mask_span(tokens: list[_Token], run: list[int], start: int, end: int, masked: str, redaction: Redaction) -> None:
+def _mask_span(tokens: list[Token], run: list[int], start: int, end: int, masked: str, redaction: Redaction) -> None:
     """Replace the tokens carrying digits [start, end) of `run`'s digit string with `masked`."""
     position = 0
     first = True
@@ -314,7 +134,7 @@ def _mask_span(tokens: list[_Token], run: list[int], start: int, end: int, maske
             redaction.replacements[i] = after or None
 
 
-def _find_cards(tokens: list[_Token], words: Sequence[str], run: list[int], redaction: Redaction) -> set[int]:
+def _find_cards(tokens: list[Token], words: Sequence[str], run: list[int], redaction: Redaction) -> set[int]:
     digits = "".join(tokens[i].digits for i in run)
     covered: set[int] = set()
     start = 0
@@ -348,7 +168,7 @@ def _find_cards(tokens: list[_Token], words: Sequence[str], run: list[int], reda
     return covered
 
 
-def _mask_whole(tokens: list[_Token], run: list[int], masked: str, redaction: Redaction) -> None:
+def _mask_whole(tokens: list[Token], run: list[int], masked: str, redaction: Redaction) -> None:
     digits = "".join(tokens[i].digits for i in run)
     _mask_span(tokens, run, 0, len(digits), masked, redaction)
 
@@ -359,7 +179,7 @@ def find_sensitive(words: Sequence[str], *, redact_pii: bool = False, card_at: i
     tokens = tokens_to_digits(words)
     redaction = Redaction()
     card_seen_at: int | None = card_at
-    runs = _runs(tokens)
+    runs = spoken_digits.runs(tokens)
     for position, run in enumerate(runs):
         digits = "".join(tokens[i].digits for i in run)
         first = run[0]
