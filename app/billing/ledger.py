@@ -115,27 +115,8 @@ def _is_reversed(session: Session, entry_id: int) -> bool:
     return session.scalar(select(LedgerEntry.id).where(LedgerEntry.reverses_id == entry_id)) is not None
 
 
-def release_hold(session: Session, hold_id: int, reason: str = "job did not complete") -> bool:
-    """Give a hold's amount back. Returns False when it was already released or settled."""
-    hold = _hold_for_update(session, hold_id)
-    if _is_reversed(session, hold.id):
-        return False
-    _add(
-        session,
-        hold.account_id,
-        EntryKind.RELEASE,
-        -hold.amount_cents,
-        job_id=hold.job_id,
-        reverses_id=hold.id,
-        reason=reason,
-    )
-    return True
-
-
-def settle_hold(session: Session, hold_id: int, cost_cents: int) -> LedgerEntry | None:
-    """Replace a hold with a charge of the actual cost. Idempotent: a settled hold is left alone."""
-    if cost_cents < 0:
-        raise ValueError("a charge cannot be negative")
+def _reverse_hold(session: Session, hold_id: int, reason: str) -> LedgerEntry | None:
+    """Give a hold's amount back once; the hold (locked), or None when already reversed."""
     hold = _hold_for_update(session, hold_id)
     if _is_reversed(session, hold.id):
         return None
@@ -146,8 +127,23 @@ def settle_hold(session: Session, hold_id: int, cost_cents: int) -> LedgerEntry 
         -hold.amount_cents,
         job_id=hold.job_id,
         reverses_id=hold.id,
-        reason="settled",
+        reason=reason,
     )
+    return hold
+
+
+def release_hold(session: Session, hold_id: int, reason: str = "job did not complete") -> bool:
+    """Give a hold's amount back. Returns False when it was already released or settled."""
+    return _reverse_hold(session, hold_id, reason) is not None
+
+
+def settle_hold(session: Session, hold_id: int, cost_cents: int) -> LedgerEntry | None:
+    """Replace a hold with a charge of the actual cost. Idempotent: a settled hold is left alone."""
+    if cost_cents < 0:
+        raise ValueError("a charge cannot be negative")
+    hold = _reverse_hold(session, hold_id, "settled")
+    if hold is None:
+        return None
     return _add(session, hold.account_id, EntryKind.CHARGE, -cost_cents, job_id=hold.job_id, reason="usage")
 
 
