@@ -1,28 +1,54 @@
-# VoxParse Server. Build: docker build -t voxparse . ; run: docker run -p 8000:8000 -v voxparse:/data voxparse
-FROM python:3.11-slim
+# VoxParse Server.
+#   docker build -t voxparse .                       # CPU (the default)
+#   docker build -t voxparse:cuda --build-arg TORCH_INDEX_URL=https://download.pytorch.org/whl/cu128 .
+#   docker run -p 8000:8000 -v voxparse:/data voxparse
+# deploy/compose.yaml runs it with PostgreSQL, Redis, workers and nginx (README "Deploying").
 
-ENV PYTHONUNBUFFERED=1 \
-    PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    VOXPARSE_DATABASE_URL=sqlite:////data/voxparse.db \
-    VOXPARSE_NUMBA_CACHE_DIR=/data/numba-cache \
-    VOXPARSE_AUDIO_STORE_DIR=/data/audio \
-    NUMBA_CACHE_DIR=/data/numba-cache
+# --- build: compilers and pip caches stay in this stage ---------------------------------------
+FROM python:3.11-slim AS build
 
-# The diarizer needs PyTorch. Override TORCH_SPEC (and pip's index through PIP_EXTRA_INDEX_URL)
-# to pick a CPU-only or a specific CUDA build.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends build-essential \
+    && rm -rf /var/lib/apt/lists/*
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+
+# The diarizer needs PyTorch: the CPU build by default (PyPI's own would pull GBs of CUDA). For a
+# GPU image, name a CUDA build's index in TORCH_INDEX_URL (see the top of this file).
 ARG TORCH_SPEC=torch==2.13.0
-RUN pip install "${TORCH_SPEC}"
+ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+RUN pip install --index-url "${TORCH_INDEX_URL}" "${TORCH_SPEC}"
 
 WORKDIR /srv
 COPY pyproject.toml README.md alembic.ini ./
 COPY app ./app
 COPY migrations ./migrations
-# Editable, so the migrations folder beside the package is found at run time.
-RUN pip install -e . \
-    && useradd --system --uid 10001 --home-dir /srv voxparse \
-    && mkdir -p /data && chown voxparse /data
+# Editable, so that the migrations folder beside the package is found at run time.
+RUN pip install -e .
+
+# --- run: the interpreter, the virtualenv, the code, warmed caches; no compilers -------------
+FROM python:3.11-slim AS run
+
+ENV PYTHONUNBUFFERED=1 \
+    PATH=/opt/venv/bin:$PATH \
+    VOXPARSE_DATABASE_URL=sqlite:////data/voxparse.db \
+    VOXPARSE_AUDIO_STORE_DIR=/data/audio \
+    VOXPARSE_NUMBA_CACHE_DIR=/srv/numba-cache \
+    NUMBA_CACHE_DIR=/srv/numba-cache
+
+RUN useradd --system --uid 10001 --home-dir /srv voxparse \
+    && mkdir -p /data /srv \
+    && chown voxparse /data /srv
+COPY --from=build /opt/venv /opt/venv
+COPY --from=build --chown=voxparse /srv /srv
+WORKDIR /srv
 USER voxparse
+
+# Every bundled model loaded once and the diarizer's numba kernels compiled into the image, so the
+# first request after a start is not the slow one.
+RUN voxparse warm
+
 VOLUME ["/data"]
 EXPOSE 8000
 

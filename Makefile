@@ -23,12 +23,16 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed-run
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-# espeak-ng and sox synthesize the test calls; chromium runs the console's browser tests.
+# espeak-ng and sox synthesize the test calls; chromium runs the console's browser tests; nginx is
+# the reverse proxy the deployment tests put in front of the service (its own daemon is not started).
 system-deps:
-	@if ! command -v espeak-ng >/dev/null || ! command -v sox >/dev/null || ! command -v chromium >/dev/null; then \
-		echo "installing espeak-ng, sox and chromium"; \
+	@if ! command -v espeak-ng >/dev/null || ! command -v sox >/dev/null || ! command -v chromium >/dev/null \
+		|| ! [ -x /usr/sbin/nginx ]; then \
+		echo "installing espeak-ng, sox, chromium and nginx"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq espeak-ng sox libsox-fmt-all chromium >/dev/null; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 $$SUDO apt-get install -y -qq \
+			espeak-ng sox libsox-fmt-all chromium nginx-light >/dev/null; \
+		$$SUDO service nginx stop >/dev/null 2>&1 || true; \
 	fi
 
 run: $(VENV)/.installed-run

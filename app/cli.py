@@ -107,7 +107,8 @@ def _announce_dev_key(settings: Settings, host: str, port: int) -> None:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    migrate(settings.database_url)
+    if not args.no_migrate:
+        migrate(settings.database_url)
     if not args.no_dev_key:
         _announce_dev_key(settings, args.host, args.port)
     print(f"VoxParse Server on http://{args.host}:{args.port}{settings.root_path} (Ctrl+C stops it)", flush=True)
@@ -122,6 +123,16 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
         log_config=None,
     )
+    return 0
+
+
+def cmd_warm(settings: Settings, args: argparse.Namespace) -> int:
+    """Load every model once and compile the diarizer's kernels into the numba cache (an image's
+    build step, so that a container's first request is not the slow one)."""
+    from app.speech.registry import ModelRegistry
+
+    ModelRegistry(settings).load_all()
+    print(f"models loaded; numba cache in {settings.numba_cache_dir}")
     return 0
 
 
@@ -166,9 +177,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--no-dev-key", action="store_true", help="never create a development key")
+    serve.add_argument(
+        "--no-migrate", action="store_true", help="leave migrations to `voxparse migrate` (several replicas)"
+    )
     serve.set_defaults(func=cmd_serve)
 
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(func=cmd_migrate)
+
+    sub.add_parser("warm", help="load every model once and fill the compile caches").set_defaults(func=cmd_warm)
 
     worker = sub.add_parser("worker", help="run async jobs from the broker (VOXPARSE_BROKER_URL)")
     worker.add_argument("--concurrency", type=int, default=1, help="jobs run at once (threads sharing the models)")

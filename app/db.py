@@ -96,12 +96,31 @@ class Database:
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def migrate(database_url: str, revision: str = "head") -> None:
-    """Bring the database schema to `revision` with the Alembic migrations."""
-    from alembic import command
+def _alembic_config(database_url: str) -> Any:
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["database_url"] = database_url
-    command.upgrade(config, revision)
+    return config
+
+
+def migrate(database_url: str, revision: str = "head") -> None:
+    """Bring the database schema to `revision` with the Alembic migrations."""
+    from alembic import command
+
+    command.upgrade(_alembic_config(database_url), revision)
+
+
+def schema_is_current(database_url: str) -> bool:
+    """Whether the database is at the newest migration (processes that do not migrate check it)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(_alembic_config(database_url)).get_heads())
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return set(MigrationContext.configure(connection).get_current_heads()) == heads
+    finally:
+        engine.dispose()

@@ -14,7 +14,7 @@ import socket
 from typing import Any
 
 from app.config import Settings
-from app.db import migrate
+from app.db import schema_is_current
 from app.jobs import maintenance, runner
 from app.jobs.queue import RUN_JOB_TASK, celery_app
 from app.logs import configure_logging
@@ -39,7 +39,10 @@ def run(settings: Settings, *, concurrency: int) -> int:
         print("error: set VOXPARSE_BROKER_URL (e.g. redis://127.0.0.1:6379/0) to run workers")
         return 2
     configure_logging(settings.log_level)
-    migrate(settings.database_url)
+    # Workers scale out: none of them migrates (that is `voxparse migrate`'s or the API's job).
+    if not schema_is_current(settings.database_url):
+        print("error: the database schema is not up to date: run `voxparse migrate` first")
+        return 2
     runtime = Runtime.create(settings)
     logger.info("loading models")
     runtime.models.load_all()

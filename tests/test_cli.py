@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from app.billing import accounts
 from app.cli import main
+from app.db import migrate, schema_is_current
 from app.runtime import Runtime
 from tests.support.factories import read_all_rows
 
@@ -41,3 +43,33 @@ def test_keys_and_credit_commands(
 
     assert main(["credit", "no-such-account", "5", "--reason", "x"]) == 1
     assert "No account" in capsys.readouterr().err
+
+
+def test_a_worker_never_migrates_and_refuses_an_old_schema(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scaled-out workers must not race each other through migrations: they check, and say what to do."""
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    monkeypatch.setenv("VOXPARSE_DATABASE_URL", url)
+    monkeypatch.setenv("VOXPARSE_BROKER_URL", "redis://127.0.0.1:6379/15")
+    assert main(["worker"]) == 2
+    assert "voxparse migrate" in capsys.readouterr().out
+    assert not schema_is_current(url)
+    migrate(url, "0001")
+    assert main(["worker"]) == 2
+    assert main(["migrate"]) == 0
+    assert schema_is_current(url)
+
+
+@pytest.mark.slow
+def test_warm_loads_the_models_and_fills_the_numba_cache(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the image's build step runs."""
+    cache = tmp_path / "numba-cache"
+    monkeypatch.setenv("VOXPARSE_DATABASE_URL", f"sqlite:///{tmp_path / 'unused.db'}")
+    monkeypatch.setenv("VOXPARSE_NUMBA_CACHE_DIR", str(cache))
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    assert main(["warm"]) == 0
+    assert f"numba cache in {cache}" in capsys.readouterr().out
+    assert cache.is_dir()

@@ -14,6 +14,7 @@ import pytest
 from app.config import Settings
 from app.db import migrate
 from app.runtime import Runtime
+from tests.support import examples
 from tests.support.factories import Customer, make_account
 from tests.support.live import ROOT, LiveServer, live_server
 from tests.support.synth import SynthCall
@@ -34,10 +35,7 @@ def server_and_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[L
 
 
 def _run(command: list[str], server: LiveServer, customer: Customer) -> str:
-    env = {**os.environ, "VOXPARSE_BASE": server.base_url, "VOXPARSE_API_KEY": customer.key}
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    return examples.run(command, server.base_url, customer.key)
 
 
 def test_python_requests_example(

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import httpx
 
@@ -38,8 +39,15 @@ class LiveServer:
 
 @contextmanager
 def live_server(
-    database_url: str, log_path: Path, *, timeout: float = 180, env: dict[str, str] | None = None
+    database_url: str,
+    log_path: Path,
+    *,
+    timeout: float = 180,
+    env: dict[str, str] | None = None,
+    entry_point: Literal["uvicorn", "voxparse serve"] = "uvicorn",
 ) -> Iterator[LiveServer]:
+    """The app under plain uvicorn (its factory), or as users start it (`voxparse serve`, which
+    migrates and applies VOXPARSE_ROOT_PATH)."""
     port = free_port()
     environment = {
         **os.environ,
@@ -48,19 +56,24 @@ def live_server(
         "VOXPARSE_LOG_LEVEL": "INFO",
         **(env or {}),
     }
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "app.main:create_app",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--timeout-graceful-shutdown",
-        "5",
-    ]
+    serve = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-dev-key"]
+    command = (
+        serve
+        if entry_point == "voxparse serve"
+        else [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--timeout-graceful-shutdown",
+            "5",
+        ]
+    )
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
     server = LiveServer(f"http://127.0.0.1:{port}", process, log_path)
