@@ -144,7 +144,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_transcribe(settings: Settings, args: argparse.Namespace) -> int:
     """The server's pipeline on a local file, without a server, a database or a charge."""
-    from app.speech import audio, pipeline
+    from app.speech import audio, metrics, pipeline
     from app.speech.diarization import SpeakerCount
     from app.speech.registry import ModelRegistry
 
@@ -160,7 +160,7 @@ def cmd_transcribe(settings: Settings, args: argparse.Namespace) -> int:
     models.transcriber().check_language(options.language)
     with open(args.file, "rb") as f:
         decoded = audio.decode(f, max_seconds=settings.max_audio_seconds)
-    result = pipeline.run(models, decoded, options)
+    result = pipeline.run(models, decoded, options, thresholds=metrics.Thresholds.of(settings))
     if args.json:
         print(result.model_dump_json(indent=2))
     else:

@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     default_max_speakers: int = Field(default=2, ge=1, le=MAX_SPEAKERS)
     """How many voices a recording may hold when a request does not say: a call is one or two (a
     voicemail is one). The diarizer decides within the range; `speakers=N` on a request fixes it."""
+    metrics_silence_seconds: float = Field(default=10.0, gt=0)
+    """`call_metrics.silences` lists gaps in the speech at least this long (hold candidates)."""
+    metrics_interruption_overlap_seconds: float = Field(default=0.3, ge=0)
+    """A participant who starts while another talks interrupts when the two overlap this long."""
 
     # --- asynchronous jobs (POST /v1/transcribe with async=true or a callback_url) -------------
     broker_url: str | None = None

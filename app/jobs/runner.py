@@ -33,7 +33,7 @@ from app.jobs.documents import JobDetailOut, job_detail_out
 from app.jobs.metering import transcription_charge
 from app.jobs.queue import QueueUnavailable
 from app.models import Job, JobStage, JobStatus, WebhookAttempt, WebhookStatus, utcnow
-from app.speech import audio, pipeline
+from app.speech import audio, metrics, pipeline
 from app.speech.diarization import SpeakerCount
 from app.speech.pipeline import TranscriptionOptions
 
@@ -132,7 +132,9 @@ def _run_claimed(ctx: JobContext, job_id: str, claimed: _Claimed) -> None:
         with audio_store.open_stored(settings, claimed.audio_file) as stored:
             decoded = audio.decode(stored, max_seconds=settings.max_audio_seconds)
         diarizer = pipeline.choose_diarizer(ctx.models, decoded, claimed.options.channels)
-        result = pipeline.run(ctx.models, decoded, claimed.options, None, diarizer, progress)
+        result = pipeline.run(
+            ctx.models, decoded, claimed.options, None, diarizer, progress, metrics.Thresholds.of(settings)
+        )
     except WorkerStopping:
         with ctx.db.transaction() as session:
             job = records.lock_job(session, job_id)

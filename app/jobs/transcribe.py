@@ -25,7 +25,7 @@ from app.jobs.context import JobContext
 from app.jobs.metering import transcription_charge
 from app.jobs.queue import QueueUnavailable
 from app.models import Account, new_id, utcnow
-from app.speech import audio, pipeline
+from app.speech import audio, metrics, pipeline
 from app.speech.audio import DecodedAudio
 from app.speech.diarization import SpeakerCount
 from app.speech.pipeline import ChannelMode, StageTimings, TranscriptionOptions
@@ -235,7 +235,9 @@ def process(
     with ctx.meter.tracking(job_id):
         try:
             progress = runner.JobProgress(ctx.db, job_id)
-            result = pipeline.run(ctx.models, decoded, options, timings, diarizer, progress)
+            result = pipeline.run(
+                ctx.models, decoded, options, timings, diarizer, progress, metrics.Thresholds.of(ctx.settings)
+            )
         except BaseException as exc:
             logger.error("job %s failed: %s", job_id, type(exc).__name__)
             ctx.meter.abandon(job_id, exc.message if isinstance(exc, ApiError) else runner.INTERNAL_FAILURE)

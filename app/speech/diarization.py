@@ -203,27 +203,51 @@ class ChannelDiarizer:
     FLOOR_BELOW_PEAK_DB = 40.0
 
     def diarize(self, audio: DecodedAudio, count: SpeakerCount) -> list[SpeakerTurn]:
-        if len(audio.channels) != 2:
-            raise ValueError("channel diarization needs a two-channel recording")
-        frame = int(self.FRAME_SECONDS * SAMPLE_RATE)
-        frames_count = len(audio.mono) // frame
-        if frames_count == 0:
-            return []
-        levels = []
-        for channel in audio.channels:
-            frames = channel[: frames_count * frame].reshape(frames_count, frame)
-            levels.append(10 * np.log10(np.mean(frames**2, axis=1) + 1e-10))
-        left, right = levels
-        floor = max(float(np.maximum(left, right).max()) - self.FLOOR_BELOW_PEAK_DB, -70.0)
+        left, right = self._levels(audio)
+        floor = self._floor(left, right)
         windows: list[tuple[float, float]] = []
         labels: list[int] = []
-        for i in range(frames_count):
+        for i in range(len(left)):
             loud = max(left[i], right[i])
             if loud < floor or abs(left[i] - right[i]) < self.DOMINANCE_DB:
                 continue
             windows.append((i * self.FRAME_SECONDS, (i + 1) * self.FRAME_SECONDS))
             labels.append(0 if left[i] > right[i] else 1)
-        # Bridge the short pauses inside words and sentences.
+        return self._bridged(windows, labels)
+
+    def activity(self, audio: DecodedAudio) -> list[SpeakerTurn]:
+        """When each side speaks, overlaps included: a channel is speaking where it is loud and
+        not merely the other side's bleed (much quieter than it)."""
+        left, right = self._levels(audio)
+        floor = self._floor(left, right)
+        windows: list[tuple[float, float]] = []
+        labels: list[int] = []
+        for i in range(len(left)):
+            for side, (own, other) in enumerate(((left[i], right[i]), (right[i], left[i]))):
+                if own >= floor and own > other - self.DOMINANCE_DB:
+                    windows.append((i * self.FRAME_SECONDS, (i + 1) * self.FRAME_SECONDS))
+                    labels.append(side)
+        by_side = [[(w, lab) for w, lab in zip(windows, labels, strict=True) if lab == side] for side in (0, 1)]
+        return [turn for side in by_side for turn in self._bridged([w for w, _ in side], [lab for _, lab in side])]
+
+    def _levels(self, audio: DecodedAudio) -> tuple[np.ndarray, np.ndarray]:
+        if len(audio.channels) != 2:
+            raise ValueError("channel diarization needs a two-channel recording")
+        frame = int(self.FRAME_SECONDS * SAMPLE_RATE)
+        frames_count = len(audio.mono) // frame
+        levels = []
+        for channel in audio.channels:
+            frames = channel[: frames_count * frame].reshape(frames_count, frame)
+            levels.append(10 * np.log10(np.mean(frames**2, axis=1) + 1e-10))
+        return levels[0], levels[1]
+
+    def _floor(self, left: np.ndarray, right: np.ndarray) -> float:
+        if len(left) == 0:
+            return 0.0
+        return max(float(np.maximum(left, right).max()) - self.FLOOR_BELOW_PEAK_DB, -70.0)
+
+    def _bridged(self, windows: list[tuple[float, float]], labels: list[int]) -> list[SpeakerTurn]:
+        """Consecutive windows of one side, bridging the short pauses inside words and sentences."""
         merged: list[tuple[float, float, int]] = []
         for (start, end), lab in zip(windows, labels, strict=True):
             if merged and merged[-1][2] == lab and start - merged[-1][1] <= 0.3:

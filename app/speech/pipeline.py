@@ -13,8 +13,9 @@ from typing import Literal, Protocol
 
 from app import analysis, redaction
 from app.errors import BadRequest
+from app.speech import metrics
 from app.speech.audio import DecodedAudio, channels_differ
-from app.speech.diarization import Diarizer, SpeakerCount
+from app.speech.diarization import ChannelDiarizer, Diarizer, SpeakerCount, SpeakerTurn
 from app.speech.registry import ModelRegistry
 from app.speech.result import ResultSegment, ResultWord, TranscriptionResult
 from app.speech.speakers import attribute_words, build_transcript
@@ -90,6 +91,7 @@ def run(
     timings: StageTimings | None = None,
     diarizer: Diarizer | None = None,
     progress: Progress | None = None,
+    thresholds: metrics.Thresholds | None = None,
 ) -> TranscriptionResult:
     """`diarizer`: the one `choose_diarizer` already picked for this audio, if the caller did."""
     timings = timings or StageTimings()
@@ -116,7 +118,18 @@ def run(
     started = time.perf_counter()
     # Card numbers are masked in the words themselves, before any text is built from them.
     words, findings = redaction.redact_words(words, redact_pii=options.redact_pii)
+    diarizer_labels = [w.speaker for w in words]
     transcript = build_transcript(words)
+    relabel = {old: w.speaker for old, w in zip(diarizer_labels, transcript.words, strict=True) if old and w.speaker}
+    # Who spoke when, overlaps included: a channel split knows it exactly; otherwise the turns say.
+    activity = diarizer.activity(audio) if isinstance(diarizer, ChannelDiarizer) else turns
+    call_metrics = metrics.compute(
+        transcript.words,
+        [SpeakerTurn(t.start, t.end, relabel[t.speaker]) for t in activity if t.speaker in relabel],
+        duration=audio.duration,
+        roles=transcript.roles,
+        thresholds=thresholds or metrics.Thresholds(),
+    )
     ai_analysis = analysis.analyze(transcript, findings=findings, instructions=options.instructions, llm=models.llm)
     result = TranscriptionResult(
         transcript=transcript.text,
@@ -129,6 +142,7 @@ def run(
             ResultWord(word=w.word, start=w.start, end=w.end, speaker=w.speaker) for w in transcript.words
         ],
         ai_analysis=ai_analysis,
+        call_metrics=call_metrics,
     )
     # The last pass: every string that is stored or returned, whatever produced it.
     result = TranscriptionResult.model_validate(

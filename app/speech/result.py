@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from app.analysis.schema import CallAnalysis
+from app.speech.metrics import CallMetrics
 
 
 class ResultSegment(BaseModel):
@@ -35,3 +36,5 @@ class TranscriptionResult(BaseModel):
     language: str
     word_timestamps: list[ResultWord] = Field(default_factory=list)
     ai_analysis: CallAnalysis
+    call_metrics: CallMetrics | None = None
+    """Talk time, turns, interruptions, silences... (None in results stored before it existed)."""

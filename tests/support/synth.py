@@ -96,53 +96,60 @@ def synthesize_call(
     pause: float = 0.7,
     gaps: dict[int, Gap] | None = None,
     voices: dict[str, tuple[str, int, int]] | None = None,
+    overlaps: dict[int, float] | None = None,
 ) -> SynthCall:
     """Speak `turns` one after another and write the call as `fmt`.
 
     fmt: wav (16 kHz PCM), mp3, flac, ogg, m4a, webm, ulaw (8 kHz u-law WAV), stereo (agent left, customer
     right, 16 kHz PCM WAV). `gaps` inserts silence or a tone after the turn with that index.
+    `overlaps` starts the turn with that index this many seconds before the one before it ends
+    (an interruption; each voice keeps its own channel in stereo, both are mixed otherwise).
     """
     require_tools()
     voices = voices or VOICES
     gaps = gaps or {}
-    channels = {
-        "agent": [np.zeros(int(0.3 * RATE), np.float32)],
-        "customer": [np.zeros(int(0.3 * RATE), np.float32)],
-    }
-    mono: list[np.ndarray] = [np.zeros(int(0.3 * RATE), np.float32)]
+    overlaps = overlaps or {}
+    placed: list[tuple[int, str | None, np.ndarray]] = []  # (first sample, speaker, samples)
     clock = 0.3
     spoken: list[SpokenTurn] = []
     gap_spans: list[tuple[float, float]] = []
 
-    def append(speaker: str | None, samples: np.ndarray) -> None:
-        nonlocal clock
-        mono.append(samples)
-        for name, chunks in channels.items():
-            chunks.append(samples if name == speaker else np.zeros_like(samples))
-        clock += len(samples) / RATE
+    def place(speaker: str | None, samples: np.ndarray, at: float) -> float:
+        placed.append((round(at * RATE), speaker, samples))
+        return at + len(samples) / RATE
 
     for index, turn in enumerate(turns):
         voice, speed, pitch = voices[turn.speaker]
         audio = _trim(speak(turn.text, voice, speed, pitch))
-        start = clock
-        append(turn.speaker, audio)
-        spoken.append(SpokenTurn(turn.speaker, turn.text, start, clock))
+        start = spoken[-1].end - overlaps[index] if index in overlaps and spoken else clock
+        end = place(turn.speaker, audio, start)
+        spoken.append(SpokenTurn(turn.speaker, turn.text, start, end))
+        clock = max(clock, end)
         if index in gaps:
             kind, seconds = gaps[index]
-            append(None, np.zeros(int(0.4 * RATE), np.float32))
-            gap_start = clock
-            append(None, tone(seconds) if kind == "tone" else np.zeros(int(seconds * RATE), np.float32))
+            gap_start = clock + 0.4
+            content = tone(seconds) if kind == "tone" else np.zeros(int(seconds * RATE), np.float32)
+            clock = place(None, content, gap_start)
             gap_spans.append((gap_start, clock))
-        append(None, np.zeros(int(pause * RATE), np.float32))
+        clock += pause
+
+    length = round(clock * RATE)
+    mono = np.zeros(length, np.float32)
+    channels = {"agent": np.zeros(length, np.float32), "customer": np.zeros(length, np.float32)}
+    for first, speaker, samples in placed:
+        mono[first : first + len(samples)] += samples
+        if speaker in channels:
+            channels[speaker][first : first + len(samples)] += samples
+    np.clip(mono, -1.0, 1.0, out=mono)
 
     out_path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         if fmt == "stereo":
-            stereo = np.stack([np.concatenate(channels["agent"]), np.concatenate(channels["customer"])], axis=1)
+            stereo = np.stack([channels["agent"], channels["customer"]], axis=1)
             sf.write(out_path, stereo, RATE, subtype="PCM_16", format="WAV")
         else:
             base = Path(tmp) / "call.wav"
-            sf.write(base, np.concatenate(mono), RATE, subtype="PCM_16")
+            sf.write(base, mono, RATE, subtype="PCM_16")
             convert(base, out_path, fmt)
     return SynthCall(path=out_path, turns=spoken, duration=clock, gaps=gap_spans)
 
