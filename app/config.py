@@ -134,6 +134,11 @@ class Settings(BaseSettings):
     webhook_secret_overlap_hours: float = Field(default=24.0, ge=0)
     """After a rotation, webhooks carry a signature with the old secret too for this long, so
     receivers can switch to the new one without missing any."""
+    idempotency_key_hours: float = Field(default=24.0, gt=0)
+    """How long an `Idempotency-Key` is remembered (and its first answer replayed)."""
+    idempotency_in_progress_seconds: float = Field(default=3600.0, gt=0)
+    """A keyed request still unanswered after this long is taken for dead (its process stopped):
+    a retry with the key then runs again instead of getting 409."""
     public_base_url: str | None = None
     """The service's external URL (`https://voxparse.example.com`); when set, webhooks carry
     absolute job and result URLs."""

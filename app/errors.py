@@ -44,6 +44,11 @@ class Conflict(ApiError):
     default_message = "The request conflicts with the resource's current state."
 
 
+class Unprocessable(ApiError):
+    status_code = 422
+    default_message = "The request cannot be processed as sent."
+
+
 class PayloadTooLarge(ApiError):
     status_code = 413
     default_message = "Request body too large."

@@ -79,7 +79,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "DELETE"],
-            allow_headers=["X-API-Key", "Authorization", "Content-Type"],
+            allow_headers=["X-API-Key", "Authorization", "Content-Type", "Idempotency-Key"],
         )
     app.add_middleware(
         BodyLimitMiddleware,

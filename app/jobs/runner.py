@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app import idempotency
 from app.db import Database
 from app.errors import ApiError
 from app.jobs import audio_store, records, webhooks
@@ -311,7 +312,7 @@ def _requeue_orphans(ctx: JobContext) -> list[str]:
 def maintain(ctx: JobContext) -> None:
     """Every heartbeat period: refresh the heartbeat of this process's jobs, put async jobs whose
     worker died back in the queue, hand over again queued jobs nobody took (a lost broker
-    message), and send the webhooks that are due."""
+    message), send the webhooks that are due, and forget expired idempotency keys."""
     ctx.meter.heartbeat()
     for job_id in _requeue_orphans(ctx):
         ctx.queue.enqueue_job(job_id)
@@ -325,6 +326,7 @@ def maintain(ctx: JobContext) -> None:
         due = records.due_webhooks(session, utcnow())
     for job_id in due:
         ctx.webhooks.put(job_id)
+    idempotency.sweep(ctx.db)
 
 
 def resume(ctx: JobContext) -> None:

@@ -4,9 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 
 from app.api.deps import CurrentPrincipal, RuntimeDep, SettingsDep
 from app.api.errors import error_responses
+from app.api.idempotent import IdempotencyKeyHeader, claim
 from app.api.schemas import CheckoutIn, CheckoutOut, ProductOut, ProductsOut, StripeWebhookOut
 from app.billing import payments, pricing
 
@@ -23,11 +25,30 @@ def get_products(settings: SettingsDep) -> ProductsOut:
     )
 
 
-@router.post("/checkout", response_model=CheckoutOut, responses=error_responses(400, 401, 429, 502, 503))
-def create_checkout(body: CheckoutIn, principal: CurrentPrincipal, settings: SettingsDep) -> CheckoutOut:
+@router.post("/checkout", response_model=CheckoutOut, responses=error_responses(400, 401, 409, 422, 429, 502, 503))
+def create_checkout(
+    body: CheckoutIn,
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> CheckoutOut | JSONResponse:
     """Start a Stripe Checkout for a top-up; send the customer to `checkout_url`."""
-    session = payments.create_checkout(settings, principal, body.amount_cents, body.success_url, body.cancel_url)
-    return CheckoutOut(checkout_url=session.checkout_url, session_id=session.session_id)
+    settings = runtime.settings
+    keyed, replay = claim(
+        runtime.db, settings, principal, idempotency_key, "POST /billing/checkout", body.model_dump(mode="json")
+    )
+    if replay is not None:
+        return JSONResponse(replay.body, status_code=replay.status)
+    try:
+        session = payments.create_checkout(settings, principal, body.amount_cents, body.success_url, body.cancel_url)
+    except BaseException as exc:
+        if keyed is not None:
+            keyed.failed(exc)
+        raise
+    answer = CheckoutOut(checkout_url=session.checkout_url, session_id=session.session_id)
+    if keyed is not None:
+        keyed.answered(200, answer.model_dump(mode="json"))
+    return answer
 
 
 @router.post("/webhook", response_model=StripeWebhookOut, responses=error_responses(400, 503))
