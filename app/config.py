@@ -104,6 +104,11 @@ class Settings(BaseSettings):
     audio_store_dir: Path = Path("data/audio")
     """Where queued uploads wait for a worker (a shared volume when workers run on other machines).
     Each file is deleted when its job ends."""
+    redacted_audio_dir: Path = Path("data/redacted-audio")
+    """Where the redacted audio of jobs that asked for it is kept (shared between machines, like
+    `audio_store_dir`)."""
+    redacted_audio_retention_days: float = Field(default=30.0, gt=0)
+    """Redacted audio is deleted this long after its job ended."""
     background_workers: int = Field(default=1, ge=1)
     """In-process mode: async jobs run at once by this server (on top of synchronous requests)."""
     job_max_attempts: int = Field(default=3, ge=1)
@@ -180,6 +185,8 @@ class Settings(BaseSettings):
             "financial",
             "sentiment",
             "timestamps",
+            "call_metrics",
+            "redacted_audio",
         ]
     )
     topup_products: list[TopupProduct] = Field(default_factory=lambda: list(DEFAULT_PRODUCTS))

@@ -171,6 +171,8 @@ class Job(Base):
     webhook_status: Mapped[WebhookStatus | None] = mapped_column(_enum(WebhookStatus, "webhook_status"), default=None)
     webhook_next_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     """When the pending webhook is due (its next attempt, or the end of a sender's lease)."""
+    redacted_audio: Mapped[str | None] = mapped_column(String(200), default=None)
+    """The file name of the job's redacted audio (`redact_audio=true`), while it is kept."""
 
 
 class JobResult(Base):

@@ -3,6 +3,7 @@ consecutive words, and each speaker's role. Plain data, shared by speech, redact
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 AGENT = "Agent"
@@ -16,6 +17,8 @@ class Word:
     end: float
     probability: float = 1.0
     speaker: str | None = None
+    masked: bool = False
+    """Redaction masked (or dropped) it: card digits, a security code, an expiry date..."""
 
 
 @dataclass(frozen=True)
@@ -39,3 +42,14 @@ class DiarizedTranscript:
 
     def labelled_lines(self) -> list[str]:
         return [f"{self.roles.get(s.speaker, s.speaker)}: {s.text}" for s in self.segments]
+
+
+def merge_spans(spans: Iterable[tuple[float, float]], gap: float = 0.3) -> list[tuple[float, float]]:
+    """Time spans in order, those closer than `gap` joined."""
+    merged: list[tuple[float, float]] = []
+    for start, end in sorted(spans):
+        if merged and start - merged[-1][1] < gap:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged

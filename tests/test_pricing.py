@@ -46,6 +46,9 @@ async def test_pricing_matches_the_reference(client: httpx.AsyncClient) -> None:
                     "financial",
                     "sentiment",
                     "timestamps",
+                    # Issue 17: offered with every transcription, at no extra charge.
+                    "call_metrics",
+                    "redacted_audio",
                 ],
             }
         ]

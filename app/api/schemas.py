@@ -148,6 +148,13 @@ class TranscribeForm(BaseModel):
         default="auto", description="`split`: one speaker per stereo channel; `mix`: never split."
     )
     redact_pii: bool = Field(default=False, description="Also mask e-mail addresses and phone numbers.")
+    redact_audio: bool = Field(
+        default=False,
+        description="Keep the call's audio with every masked span covered (GET /v1/jobs/{id}/audio). No extra charge.",
+    )
+    redact_audio_mode: Literal["beep", "silence"] = Field(
+        default="beep", description="`beep`: a 1 kHz tone over masked spans; `silence`."
+    )
     run_async: bool = Field(
         default=False, alias="async", description="Answer 202 at once with the job id; poll GET /v1/jobs/{id}."
     )

@@ -55,6 +55,8 @@ class JobDetailOut(JobOut):
     error: str | None
     result_url: str | None = None
     """Present when the job is completed and its result is stored."""
+    audio_url: str | None = None
+    """Present while the job's redacted audio is kept (`redact_audio=true`)."""
     progress: ProgressOut | None = None
     metadata: dict[str, Any] | None = None
     cancel_requested: bool = False
@@ -84,6 +86,7 @@ def job_detail_out(job: Job, webhook_attempts: list[WebhookAttempt] | None = Non
         **job_out(job).model_dump(),
         error=job.error,
         result_url=result_url(job),
+        audio_url=f"/v1/jobs/{job.id}/audio" if job.redacted_audio else None,
         progress=ProgressOut(stage=job.progress_stage.value, percent=job.progress_percent)
         if job.progress_stage
         else None,

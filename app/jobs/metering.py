@@ -89,17 +89,32 @@ class Meter:
         duration_seconds: float = 0.0,
         result: dict[str, Any] | None = None,
         error: str | None = None,
+        redacted_audio: str | None = None,
     ) -> int | None:
         """Charge `cost_cents` and end the job: completed with `result`, or, with `error`, failed
         but charged for what was used (an Apex stream cut short). Returns the cents charged, or
         None when the job is no longer this process's to end."""
         try:
-            return self._settle(job_id, cost_cents, duration_seconds=duration_seconds, result=result, error=error)
+            return self._settle(
+                job_id,
+                cost_cents,
+                duration_seconds=duration_seconds,
+                result=result,
+                error=error,
+                redacted_audio=redacted_audio,
+            )
         finally:
             self.active.discard(job_id)
 
     def _settle(
-        self, job_id: str, cost_cents: int, *, duration_seconds: float, result: dict[str, Any] | None, error: str | None
+        self,
+        job_id: str,
+        cost_cents: int,
+        *,
+        duration_seconds: float,
+        result: dict[str, Any] | None,
+        error: str | None,
+        redacted_audio: str | None,
     ) -> int | None:
         with self.db.transaction() as session:
             job = records.lock_job(session, job_id)
@@ -120,7 +135,12 @@ class Meter:
                 remaining -= min(remaining, -hold.amount_cents)
             if error is None:
                 records.complete_job(
-                    session, job, duration_seconds=duration_seconds, cost_cents=cost_cents, result=result
+                    session,
+                    job,
+                    duration_seconds=duration_seconds,
+                    cost_cents=cost_cents,
+                    result=result,
+                    redacted_audio=redacted_audio,
                 )
             else:
                 job.cost_cents = cost_cents

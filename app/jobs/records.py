@@ -112,9 +112,16 @@ def _ended(job: Job) -> None:
 
 
 def complete_job(
-    session: Session, job: Job, *, duration_seconds: float, cost_cents: int, result: dict[str, Any] | None
+    session: Session,
+    job: Job,
+    *,
+    duration_seconds: float,
+    cost_cents: int,
+    result: dict[str, Any] | None,
+    redacted_audio: str | None = None,
 ) -> None:
     job.status = JobStatus.COMPLETED
+    job.redacted_audio = redacted_audio
     job.duration_seconds = duration_seconds
     job.cost_cents = cost_cents
     job.progress_stage = JobStage.DONE

@@ -28,15 +28,16 @@ from sqlalchemy import select
 from app import idempotency
 from app.db import Database
 from app.errors import ApiError
-from app.jobs import audio_store, records, webhooks
+from app.jobs import audio_store, records, redacted_audio, webhooks
 from app.jobs.context import JobContext
 from app.jobs.documents import JobDetailOut, job_detail_out
-from app.jobs.metering import transcription_charge
+from app.jobs.metering import Charge, transcription_charge
 from app.jobs.queue import QueueUnavailable
 from app.models import Job, JobStage, JobStatus, WebhookAttempt, WebhookStatus, utcnow
 from app.speech import audio, metrics, pipeline
 from app.speech.diarization import SpeakerCount
 from app.speech.pipeline import TranscriptionOptions
+from app.speech.result import TranscriptionResult
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,35 @@ class JobProgress:
                 records.record_progress(session, self._job_id, None, percent)
         except Exception as exc:  # progress is informative; a failed write must not fail the job
             logger.warning("progress of job %s not recorded: %s", self._job_id, type(exc).__name__)
+
+
+def complete_transcription(
+    ctx: JobContext,
+    job_id: str,
+    decoded: audio.DecodedAudio,
+    result: TranscriptionResult,
+    options: TranscriptionOptions,
+    charge: Charge,
+) -> int | None:
+    """Store what the job asked to keep (its redacted audio) and settle it: the cents charged, or
+    None when another process ended it meanwhile (then nothing of this run is kept)."""
+    kept = None
+    if options.redact_audio:
+        kept = redacted_audio.save(ctx.settings, job_id, decoded, result, options.redact_audio_mode)
+    try:
+        charged = ctx.meter.settle(
+            job_id,
+            charge.cents,
+            duration_seconds=charge.seconds,
+            result=result.model_dump(mode="json"),
+            redacted_audio=kept,
+        )
+    except BaseException:
+        redacted_audio.delete(ctx.settings, kept)
+        raise
+    if charged is None:
+        redacted_audio.delete(ctx.settings, kept)
+    return charged
 
 
 def options_to_json(options: TranscriptionOptions) -> dict[str, Any]:
@@ -149,9 +179,11 @@ def _run_claimed(ctx: JobContext, job_id: str, claimed: _Claimed) -> None:
         return
 
     charge = transcription_charge(decoded.duration, settings.price_per_hour_cents)
-    charged = ctx.meter.settle(
-        job_id, charge.cents, duration_seconds=charge.seconds, result=result.model_dump(mode="json")
-    )
+    try:
+        charged = complete_transcription(ctx, job_id, decoded, result, claimed.options, charge)
+    except Exception as exc:
+        _attempt_failed(ctx, job_id, exc)
+        return
     if charged is None:
         # Taken for dead and run elsewhere meanwhile: that run settles it, not this one.
         logger.warning("job %s: finished after being taken over; this result is discarded", job_id)
@@ -327,6 +359,7 @@ def maintain(ctx: JobContext) -> None:
     for job_id in due:
         ctx.webhooks.put(job_id)
     idempotency.sweep(ctx.db)
+    redacted_audio.sweep(ctx.db, ctx.settings)
 
 
 def resume(ctx: JobContext) -> None:

@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from app import redaction
 from app.billing import ledger, pricing
@@ -61,6 +61,8 @@ class TranscribeRequest:
     run_async: bool = False
     min_speakers: int | None = None
     max_speakers: int | None = None
+    redact_audio: bool = False
+    redact_audio_mode: Literal["beep", "silence"] = "beep"
 
     @property
     def is_async(self) -> bool:
@@ -140,6 +142,8 @@ def validate(request: TranscribeRequest, settings: Settings) -> tuple[Upload, Tr
         speakers=speaker_count(request, settings),
         channels=request.channels,
         redact_pii=request.redact_pii,
+        redact_audio=request.redact_audio,
+        redact_audio_mode=request.redact_audio_mode,
     )
     return request.upload, options
 
@@ -238,13 +242,11 @@ def process(
             result = pipeline.run(
                 ctx.models, decoded, options, timings, diarizer, progress, metrics.Thresholds.of(ctx.settings)
             )
+            charged = runner.complete_transcription(ctx, job_id, decoded, result, options, charge)
         except BaseException as exc:
             logger.error("job %s failed: %s", job_id, type(exc).__name__)
             ctx.meter.abandon(job_id, exc.message if isinstance(exc, ApiError) else runner.INTERNAL_FAILURE)
             raise
-        charged = ctx.meter.settle(
-            job_id, charge.cents, duration_seconds=charge.seconds, result=result.model_dump(mode="json")
-        )
     if charged is None:
         logger.warning("job %s: ended elsewhere while it ran here; not charged", job_id)
     return Completed(job_id=job_id, duration_seconds=charge.seconds, cost_cents=charged or 0, result=result)

@@ -243,7 +243,8 @@ def find_sensitive(words: Sequence[str], *, redact_pii: bool = False, card_at: i
 def redact_words(words: list[Word], *, redact_pii: bool) -> tuple[list[Word], list[Finding]]:
     """Mask what was said, read two ways: each speaker's words as one sequence (a card split across
     segments, or interrupted by the other side's "mm-hmm", is still one number), and the whole call
-    in order (the agent asks "and the security code?", the customer answers "nine four seven")."""
+    in order (the agent asks "and the security code?", the customer answers "nine four seven").
+    Every word masked or dropped is marked `masked` (in `words` as given), for the audio's sake."""
     by_speaker: dict[str | None, list[int | None]] = {}
     for index, word in enumerate(words):
         own = by_speaker.setdefault(word.speaker, [])
@@ -275,6 +276,7 @@ def redact_words(words: list[Word], *, redact_pii: bool) -> tuple[list[Word], li
                 replacements[index] = replacement
         findings.extend(f for f in redaction.findings if f not in findings)
     for index, replacement in replacements.items():
+        words[index].masked = True
         if replacement is not None:
             words[index].word = replacement
     return [w for i, w in enumerate(words) if not (i in replacements and replacements[i] is None)], findings

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from app.config import Settings
 from app.speech.diarization import SpeakerTurn
-from app.transcript import AGENT, Word
+from app.transcript import AGENT, Word, merge_spans
 
 MERGE_GAP_SECONDS = 0.5
 
@@ -80,14 +80,8 @@ class CallMetrics(BaseModel):
     """By role (`Agent`, `Customer`), or by speaker label where a role is unknown or shared."""
 
 
-def _merged(spans: Iterable[tuple[float, float]], gap: float = MERGE_GAP_SECONDS) -> list[tuple[float, float]]:
-    merged: list[tuple[float, float]] = []
-    for start, end in sorted(spans):
-        if merged and start - merged[-1][1] < gap:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
+def _merged(spans: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+    return merge_spans(spans, gap=MERGE_GAP_SECONDS)
 
 
 def _length(intervals: list[tuple[float, float]]) -> float:

@@ -13,12 +13,13 @@ from typing import Literal, Protocol
 
 from app import analysis, redaction
 from app.errors import BadRequest
-from app.speech import metrics
+from app.speech import audio_redaction, metrics
 from app.speech.audio import DecodedAudio, channels_differ
 from app.speech.diarization import ChannelDiarizer, Diarizer, SpeakerCount, SpeakerTurn
 from app.speech.registry import ModelRegistry
-from app.speech.result import ResultSegment, ResultWord, TranscriptionResult
+from app.speech.result import ResultSegment, ResultWord, TimeSpan, TranscriptionResult
 from app.speech.speakers import attribute_words, build_transcript
+from app.transcript import merge_spans
 
 ChannelMode = Literal["auto", "split", "mix"]
 
@@ -30,6 +31,9 @@ class TranscriptionOptions:
     speakers: SpeakerCount = field(default_factory=SpeakerCount)
     channels: ChannelMode = "auto"
     redact_pii: bool = False
+    redact_audio: bool = False
+    """Also keep the call's audio with the masked spans covered (the job stores it)."""
+    redact_audio_mode: audio_redaction.Mode = "beep"
 
 
 @dataclass
@@ -117,7 +121,9 @@ def run(
     progress.stage(Stage.ANALYZING, STAGE_START[Stage.ANALYZING])
     started = time.perf_counter()
     # Card numbers are masked in the words themselves, before any text is built from them.
+    heard = list(words)
     words, findings = redaction.redact_words(words, redact_pii=options.redact_pii)
+    masked_spans = merge_spans([(w.start, w.end) for w in heard if w.masked])
     diarizer_labels = [w.speaker for w in words]
     transcript = build_transcript(words)
     relabel = {old: w.speaker for old, w in zip(diarizer_labels, transcript.words, strict=True) if old and w.speaker}
@@ -143,6 +149,7 @@ def run(
         ],
         ai_analysis=ai_analysis,
         call_metrics=call_metrics,
+        masked_spans=[TimeSpan(start=start, end=end) for start, end in masked_spans],
     )
     # The last pass: every string that is stored or returned, whatever produced it.
     result = TranscriptionResult.model_validate(

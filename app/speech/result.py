@@ -25,6 +25,11 @@ class ResultWord(BaseModel):
     speaker: str | None = None
 
 
+class TimeSpan(BaseModel):
+    start: float
+    end: float
+
+
 class TranscriptionResult(BaseModel):
     transcript: str
     duration_seconds: float
@@ -38,3 +43,6 @@ class TranscriptionResult(BaseModel):
     ai_analysis: CallAnalysis
     call_metrics: CallMetrics | None = None
     """Talk time, turns, interruptions, silences... (None in results stored before it existed)."""
+    masked_spans: list[TimeSpan] = Field(default_factory=list)
+    """When masked data was spoken (card digits, codes, expiry dates...; e-mail and phone numbers
+    with `redact_pii`): what redacted audio covers with a tone."""

@@ -3,13 +3,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from fastapi.responses import FileResponse
 
 from app.api.deps import CurrentPrincipal, RuntimeDep
 from app.api.errors import error_responses
 from app.api.schemas import JobsPageOut
-from app.jobs import records, runner
+from app.jobs import records, redacted_audio, runner
 from app.jobs.documents import JobDetailOut, job_out
-from app.speech import result_formats
+from app.speech import audio_redaction, result_formats
 from app.speech.result import TranscriptionResult
 from app.speech.result_formats import ResultFormat
 
@@ -44,6 +45,25 @@ def cancel_job(job_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) ->
     """Cancel a job: a queued one ends now (`failed`, "Cancelled by request.", its hold released);
     a running one stops at its next stage boundary (`cancel_requested` is true until it does)."""
     return runner.cancel(runtime, principal.account_id, job_id)
+
+
+@router.get(
+    "/{job_id}/audio",
+    response_class=FileResponse,
+    responses={
+        200: {"description": "The call's redacted audio (Opus in Ogg).", "content": {"audio/ogg": {}}},
+        **error_responses(404),
+    },
+)
+def get_job_audio(job_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> FileResponse:
+    """The redacted audio of a job sent with `redact_audio=true`: masked spans covered by a tone
+    (or silence). Kept for `VOXPARSE_REDACTED_AUDIO_RETENTION_DAYS` after the job ends."""
+    with runtime.db.transaction(read_only=True) as session:
+        job = records.get_job(session, principal.account_id, job_id)
+        path = redacted_audio.stored(runtime.settings, job)
+    return FileResponse(
+        path, media_type=audio_redaction.MEDIA_TYPE, filename=f"{job_id}-redacted{audio_redaction.SUFFIX}"
+    )
 
 
 @router.get(

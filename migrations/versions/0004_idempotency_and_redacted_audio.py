@@ -1,4 +1,4 @@
-"""Idempotency keys of POST /v1/transcribe and POST /billing/checkout
+"""Idempotency keys of POST /v1/transcribe and POST /billing/checkout; redacted audio of jobs
 
 Revision ID: 0004
 Revises: 0003
@@ -18,6 +18,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("jobs", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("redacted_audio", sa.String(length=200), nullable=True))
     op.create_table(
         "idempotency_keys",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -42,3 +44,5 @@ def downgrade() -> None:
     with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_idempotency_keys_expires_at"))
     op.drop_table("idempotency_keys")
+    with op.batch_alter_table("jobs", schema=None) as batch_op:
+        batch_op.drop_column("redacted_audio")
