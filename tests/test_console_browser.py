@@ -217,7 +217,28 @@ def test_the_console_end_to_end(
     assert_call_text_masked(page.inner_text("#transcript"))
     for card_text in page.locator(".analysis").all_inner_texts():
         assert_call_text_masked(card_text)
+    # The timeline: a lane per role, speech as bars, the masked card marked; the metrics card.
+    expect(page.locator("#timeline")).to_be_visible()
+    assert page.locator("#timeline .speech.agent").count() >= 2
+    assert page.locator("#timeline .speech.customer").count() >= 2
+    assert page.locator("#timeline .masked").count() >= 1
+    expect(page.locator("#card-metrics")).to_contain_text("wpm")
+    expect(page.locator("#card-metrics")).to_contain_text("Agent")
     shoot(page, "call")
+
+    # Clicking the timeline seeks the audio to that moment and picks the turn spoken then.
+    bar = page.locator("#timeline .speech.customer").nth(1)
+    box = bar.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function("() => document.querySelector('.turn.picked') !== null", timeout=10_000)
+    picked_start = float(page.locator(".turn.picked").get_attribute("data-start") or "nan")
+    page.wait_for_function(
+        "start => Math.abs(document.querySelector('#player').currentTime - start) < 15",
+        arg=picked_start,
+        timeout=10_000,
+    )
+    assert "customer" in (page.locator(".turn.picked").get_attribute("class") or "")
 
     # Clicking a turn seeks the audio there, and that turn is highlighted.
     turn = page.locator(".turn").nth(3)
@@ -299,6 +320,9 @@ def test_the_call_view_fits_a_phone(browser: Browser, server: LiveServer, custom
     # Not uploaded from this tab: no player, and it says why.
     expect(page.locator("#player")).to_have_count(0)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    expect(page.locator("#timeline")).to_be_visible()
+    assert page.evaluate("document.querySelector('#timeline').getBoundingClientRect().right <= window.innerWidth")
+    assert page.evaluate("document.querySelector('#timeline').getBoundingClientRect().height >= 40")
     assert_no_card_number(page.inner_text("body"))
     shoot(page, "call-phone")
     context.close()

@@ -424,6 +424,107 @@ function analysisCards(analysis) {
   return cards;
 }
 
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [name, value] of Object.entries(attrs)) if (value !== null && value !== undefined) el.setAttribute(name, String(value));
+  for (const child of children.flat(Infinity)) if (child) el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  return el;
+}
+
+function roleClass(who) {
+  const name = String(who || "").toLowerCase();
+  return name === "agent" ? "agent" : name === "customer" ? "customer" : "other";
+}
+
+// One lane per participant across the call: speech as bars, silences shaded, masked moments
+// marked. A click seeks the player (when the audio is at hand) and scrolls the transcript there.
+function timelineView(result, player, onPick) {
+  const duration = Math.max(Number(result.duration_seconds) || 0, 0.001);
+  const roles = result.roles || {};
+  const speakers = result.speakers || [];
+  // Drawn at about the size it is shown, so its text stays legible on a phone as on a desktop.
+  const width = Math.round(Math.min(Math.max(window.innerWidth - 48, 300), 1000));
+  const laneHeight = 26;
+  const top = 4;
+  const axis = 18;
+  const labelWidth = 90;
+  const span = width - labelWidth;
+  const x = (seconds) => labelWidth + (Math.min(Math.max(seconds, 0), duration) / duration) * span;
+  const lanes = speakers.map((speaker, index) => ({ speaker, who: roles[speaker] || speaker, y: top + index * laneHeight }));
+  const height = top + lanes.length * laneHeight + axis;
+  const laneOf = new Map(lanes.map((lane) => [lane.speaker, lane]));
+  const metrics = result.call_metrics || {};
+  const shapes = [];
+  for (const silence of metrics.silences || []) {
+    shapes.push(svg("rect", { class: "silence", x: x(silence.start), y: top, width: x(silence.end) - x(silence.start), height: lanes.length * laneHeight },
+      svg("title", {}, `Silence, ${clock(silence.seconds)} from ${clock(silence.start)}`)));
+  }
+  for (const lane of lanes) {
+    shapes.push(svg("text", { class: "lane-label", x: 0, y: lane.y + laneHeight * 0.65 }, lane.who));
+    shapes.push(svg("line", { class: "lane", x1: labelWidth, x2: width, y1: lane.y + laneHeight / 2, y2: lane.y + laneHeight / 2 }));
+  }
+  for (const segment of result.segments || []) {
+    const lane = laneOf.get(segment.speaker);
+    if (!lane) continue;
+    shapes.push(svg("rect", {
+      class: `speech ${roleClass(lane.who)}`, x: x(segment.start), y: lane.y + 5, height: laneHeight - 10,
+      width: Math.max(x(segment.end) - x(segment.start), 1.5), rx: 2,
+    }, svg("title", {}, `${lane.who}, ${clock(segment.start)}`)));
+  }
+  for (const masked of result.masked_spans || []) {
+    shapes.push(svg("rect", { class: "masked", x: x(masked.start) - 1, y: top, width: Math.max(x(masked.end) - x(masked.start), 2) + 2, height: lanes.length * laneHeight },
+      svg("title", {}, `Masked (card or personal data) at ${clock(masked.start)}`)));
+  }
+  for (const tick of [0, duration / 2, duration]) {
+    shapes.push(svg("text", { class: "tick", x: x(tick), y: height - 4, "text-anchor": tick === 0 ? "start" : tick === duration ? "end" : "middle" }, clock(tick)));
+  }
+  const cursor = svg("line", { class: "cursor", x1: labelWidth, x2: labelWidth, y1: top, y2: top + lanes.length * laneHeight, visibility: "hidden" });
+  const chart = svg("svg", {
+    id: "timeline", class: "timeline", viewBox: `0 0 ${width} ${height}`, role: "img",
+    "aria-label": `Who spoke when, over ${clock(duration)}`,
+  }, shapes, cursor);
+  chart.addEventListener("click", (event) => {
+    const box = chart.getBoundingClientRect();
+    const seconds = (((event.clientX - box.left) / box.width) * width - labelWidth) / span * duration;
+    if (seconds < 0) return;
+    onPick(Math.min(seconds, duration));
+  });
+  if (player) {
+    player.addEventListener("timeupdate", () => {
+      const at = x(player.currentTime);
+      cursor.setAttribute("x1", at);
+      cursor.setAttribute("x2", at);
+      cursor.setAttribute("visibility", "visible");
+    });
+  }
+  return chart;
+}
+
+function metricsCard(result) {
+  const metrics = result.call_metrics;
+  if (!metrics) return null;
+  const people = Object.entries(metrics.participants || {});
+  let offset = 0;
+  const bar = svg("svg", { class: "share-bar", viewBox: "0 0 100 6", preserveAspectRatio: "none", role: "img",
+    "aria-label": people.map(([who, p]) => `${who} ${Math.round(p.talk_share * 100)}%`).join(", ") },
+    people.map(([who, p]) => {
+      const rect = svg("rect", { class: roleClass(who), x: offset, y: 0, width: p.talk_share * 100, height: 6 });
+      offset += p.talk_share * 100;
+      return rect;
+    }));
+  const rows = people.map(([who, p]) => [
+    h("dt", {}, who),
+    h("dd", {}, `${Math.round(p.talk_share * 100)}% of the talk · ${p.words_per_minute ?? "–"} wpm · ` +
+      `${p.interruptions} interruption${p.interruptions === 1 ? "" : "s"} · longest ${clock(p.longest_monologue ? p.longest_monologue.seconds : 0)}`),
+  ]);
+  return card("Call metrics", "card-metrics", bar, h("dl", { class: "fields" }, rows,
+    h("dt", {}, "Silence"), h("dd", {}, `${Math.round(metrics.non_talk_share * 100)}% of the call` +
+      (metrics.silences.length ? `, ${metrics.silences.length} hold${metrics.silences.length === 1 ? "" : "s"}` : "")),
+  ));
+}
+
 function transcriptView(result, player) {
   const roles = result.roles || {};
   const segments = result.segments || [];
@@ -508,6 +609,18 @@ async function viewCall(jobId) {
     return button;
   });
   const analysis = result.ai_analysis || {};
+  const transcript = transcriptView(result, player);
+  const timeline = timelineView(result, player, (seconds) => {
+    if (player) {
+      player.currentTime = seconds;
+      player.play().catch(() => {});
+    }
+    const turns = [...transcript.querySelectorAll(".turn")];
+    const turn = turns.filter((b) => Number(b.dataset.start) <= seconds + 0.05).pop() || turns[0];
+    if (!turn) return;
+    turn.scrollIntoView({ block: "center", behavior: "smooth" });
+    turns.forEach((b) => b.classList.toggle("picked", b === turn));
+  });
   show(
     h(
       "div",
@@ -529,11 +642,12 @@ async function viewCall(jobId) {
     player
       ? h("div", { class: "player" }, player)
       : h("p", { class: "muted" }, "The audio player appears for calls uploaded from this browser tab."),
+    h("section", { class: "card", "aria-labelledby": "timeline-title" }, h("h2", { id: "timeline-title" }, "Timeline"), timeline),
     h(
       "div",
       { class: "call-body" },
-      h("section", { class: "card", "aria-labelledby": "transcript-title" }, h("h2", { id: "transcript-title" }, "Transcript"), transcriptView(result, player)),
-      h("div", { class: "cards" }, analysisCards(analysis)),
+      h("section", { class: "card", "aria-labelledby": "transcript-title" }, h("h2", { id: "transcript-title" }, "Transcript"), transcript),
+      h("div", { class: "cards" }, metricsCard(result), analysisCards(analysis)),
     ),
   );
 }
