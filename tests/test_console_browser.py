@@ -14,16 +14,19 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from app.billing import ledger
 from app.db import migrate
 from app.jobs import records
-from app.models import EntryKind
+from app.models import EntryKind, Job
 from app.runtime import Runtime
+from app.speech import audio_redaction
+from app.speech.audio import SAMPLE_RATE, DecodedAudio
 from tests.support.calls import CALLS
-from tests.support.factories import Customer, make_account, result_body, settings_for
+from tests.support.factories import Customer, completed_job, make_account, result_body, settings_for
 from tests.support.fake_stripe import FakeStripe, fake_stripe
 from tests.support.live import ROOT, LiveServer, live_server
 from tests.support.synth import SynthCall, synthesize_call
@@ -72,7 +75,12 @@ def stripe() -> Iterator[FakeStripe]:
 def console_server(folder: Path, **env: str) -> Iterator[LiveServer]:
     url = f"sqlite:///{folder / 'console.db'}"
     migrate(url)
-    env = {"VOXPARSE_AUDIO_STORE_DIR": str(folder / "audio"), "VOXPARSE_PRELOAD_MODELS": "false", **env}
+    env = {
+        "VOXPARSE_AUDIO_STORE_DIR": str(folder / "audio"),
+        "VOXPARSE_REDACTED_AUDIO_DIR": str(folder / "redacted"),
+        "VOXPARSE_PRELOAD_MODELS": "false",
+        **env,
+    }
     with live_server(url, folder / "server.log", env=env) as live:
         yield live
 
@@ -135,6 +143,12 @@ def shoot(page: Page, name: str) -> None:
         assert leftover not in shown, f"{leftover!r} on the {name} page"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def decoded_mono(samples: np.ndarray) -> DecodedAudio:
+    return DecodedAudio(
+        mono=samples, channels=(), format_name="wav", codec="pcm_s16le", source_channels=1, source_rate=SAMPLE_RATE
+    )
 
 
 def sign_in(page: Page, server: LiveServer, customer: Customer) -> None:
@@ -336,4 +350,43 @@ def test_top_ups_say_when_stripe_is_not_configured(browser: Browser, tmp_path: P
         page.click("nav >> text=Balance")
         page.locator("#products li button").first.click()
         expect(page.locator("#topup-status")).to_have_text("Top-ups are not configured on this server.")
+        page.close()
+
+
+def test_a_call_with_redacted_audio_plays_it_in_any_tab(browser: Browser, tmp_path: Path) -> None:
+    """Not uploaded from this tab, but sent with redact_audio=true: the kept copy is played, and
+    offered for download; the timeline marks where it is beeped."""
+    with console_server(tmp_path) as bare:
+        customer = seed_customer(bare)
+        seconds = 6.0
+        tone = np.sin(2 * np.pi * 300 * np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE).astype(np.float32)
+        (tmp_path / "redacted").mkdir()
+        runtime = Runtime.create(settings_for(server_database(bare)))
+        try:
+            body = result_body(
+                transcript="My card is 4532 **** **** 6311.",
+                duration_seconds=seconds,
+                segments=[
+                    {"start": 0.5, "end": 5.0, "speaker": "SPEAKER_00", "text": "My card is 4532 **** **** 6311."}
+                ],
+                speakers=["SPEAKER_00"],
+                roles={"SPEAKER_00": "Customer"},
+                masked_spans=[{"start": 2.0, "end": 4.5}],
+            )
+            job_id = completed_job(runtime, customer, body)
+            data = audio_redaction.encode(audio_redaction.render(decoded_mono(tone), [(2.0, 4.5)], "beep"))
+            (tmp_path / "redacted" / f"{job_id}.ogg").write_bytes(data)
+            with runtime.db.transaction() as session:
+                job = session.get(Job, job_id)
+                assert job is not None
+                job.redacted_audio = f"{job_id}.ogg"
+        finally:
+            runtime.close()
+        page = browser.new_page()
+        sign_in(page, bare, customer)
+        page.goto(f"{bare.base_url}/console#/calls/{job_id}")
+        expect(page.locator("#player")).to_be_visible()
+        expect(page.locator("#download-audio")).to_be_visible()
+        assert page.locator("#timeline .masked").count() == 1
+        page.wait_for_function("() => document.querySelector('#player').duration > 5", timeout=10_000)
         page.close()

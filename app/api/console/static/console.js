@@ -203,6 +203,7 @@ function viewUpload() {
   );
   const language = h("input", { id: "language", maxlength: "2", placeholder: "auto", autocomplete: "off" });
   const instructions = h("textarea", { id: "instructions", maxlength: "2000", rows: "3" });
+  const redactAudio = h("input", { type: "checkbox", id: "redact-audio" });
   const submit = h("button", { type: "submit", class: "primary", disabled: true }, "Upload and analyse");
   const uploadBar = h("progress", { id: "upload-progress", max: "100", value: "0", "aria-label": "Upload" });
   const stageBar = h("progress", { id: "stage-progress", max: "100", "aria-label": "Processing" });
@@ -248,6 +249,7 @@ function viewUpload() {
       { class: "fields" },
       h("div", {}, h("label", { for: "language" }, "Language (ISO code, optional)"), language),
       h("div", { class: "wide" }, h("label", { for: "instructions" }, "Instructions for the analysis (optional)"), instructions),
+      h("div", { class: "wide check" }, redactAudio, h("label", { for: "redact-audio" }, "Keep a copy of the audio with card data and codes beeped out")),
     ),
     submit,
     errorBox,
@@ -266,7 +268,7 @@ function viewUpload() {
     try {
       const queued = await sendUpload(
         file,
-        { language: language.value.trim(), instructions: instructions.value.trim() },
+        { language: language.value.trim(), instructions: instructions.value.trim(), redact_audio: redactAudio.checked ? "true" : "" },
         (percent) => (uploadBar.value = percent),
       );
       uploadBar.value = 100;
@@ -311,13 +313,13 @@ function watchJob(jobId, token, onUpdate) {
 
 // --- one call ------------------------------------------------------------------------------------
 
-async function download(jobId, format, button) {
+async function download(path, filename, button) {
   button.disabled = true;
   try {
-    const response = await api(`/v1/jobs/${encodeURIComponent(jobId)}/result?format=${format}`, { raw: true });
+    const response = await api(path, { raw: true });
     const blob = await response.blob();
     const url = URL.createObjectURL(blob);
-    const link = h("a", { href: url, download: `${jobId}.${format}` });
+    const link = h("a", { href: url, download: filename });
     document.body.append(link);
     link.click();
     link.remove();
@@ -601,13 +603,30 @@ async function viewCall(jobId) {
   }
   if (token !== viewToken) return;
 
-  const audioUrl = localAudio.get(jobId);
+  let audioUrl = localAudio.get(jobId);
+  if (!audioUrl && job.audio_url) {
+    // Not uploaded from this tab, but a redacted copy is kept: play that.
+    try {
+      const response = await api(`/v1/jobs/${encodeURIComponent(jobId)}/audio`, { raw: true });
+      audioUrl = URL.createObjectURL(await response.blob());
+      localAudio.set(jobId, audioUrl);
+    } catch {
+      /* no player then */
+    }
+    if (token !== viewToken) return;
+  }
   const player = audioUrl ? h("audio", { id: "player", controls: true, preload: "auto", src: audioUrl }) : null;
   const downloads = ["json", "srt", "vtt"].map((format) => {
     const button = h("button", { type: "button", id: `download-${format}`, class: "secondary" }, `Download ${format.toUpperCase()}`);
-    button.addEventListener("click", () => download(jobId, format, button));
+    const path = `/v1/jobs/${encodeURIComponent(jobId)}/result?format=${format}`;
+    button.addEventListener("click", () => download(path, `${jobId}.${format}`, button));
     return button;
   });
+  if (job.audio_url) {
+    const button = h("button", { type: "button", id: "download-audio", class: "secondary" }, "Download redacted audio");
+    button.addEventListener("click", () => download(`/v1/jobs/${encodeURIComponent(jobId)}/audio`, `${jobId}-redacted.ogg`, button));
+    downloads.push(button);
+  }
   const analysis = result.ai_analysis || {};
   const transcript = transcriptView(result, player);
   const timeline = timelineView(result, player, (seconds) => {
@@ -641,7 +660,7 @@ async function viewCall(jobId) {
     ),
     player
       ? h("div", { class: "player" }, player)
-      : h("p", { class: "muted" }, "The audio player appears for calls uploaded from this browser tab."),
+      : h("p", { class: "muted" }, "The audio player appears for calls uploaded from this browser tab, or sent with a redacted copy kept."),
     h("section", { class: "card", "aria-labelledby": "timeline-title" }, h("h2", { id: "timeline-title" }, "Timeline"), timeline),
     h(
       "div",
