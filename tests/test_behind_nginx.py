@@ -149,17 +149,19 @@ def _wav_of_size(total_bytes: int) -> bytes:
 )
 def test_upload_sizes_through_the_proxy(stack: Stack, size: int, status: int, words: str) -> None:
     broke = stack.customer(credit_cents=0)
-    response = httpx.post(
-        f"{stack.proxy.base_url}/v1/transcribe",
-        headers=broke.headers,
-        files={"file": ("call.wav", io.BytesIO(_wav_of_size(size)), "audio/wav")},
-        timeout=120,
-    )
-    assert response.status_code == status, response.text[:300]
-    assert response.headers["content-type"].startswith("application/json")
-    body = response.json()
-    assert body["error"]["code"] == status
-    assert words in body["error"]["message"].lower()
+    upload = _wav_of_size(size)
+    for _ in range(3):  # the proxy's 502 came from a race: one lucky answer proves nothing
+        response = httpx.post(
+            f"{stack.proxy.base_url}/v1/transcribe",
+            headers=broke.headers,
+            files={"file": ("call.wav", io.BytesIO(upload), "audio/wav")},
+            timeout=120,
+        )
+        assert response.status_code == status, response.text[:300]
+        assert response.headers["content-type"].startswith("application/json")
+        body = response.json()
+        assert body["error"]["code"] == status
+        assert words in body["error"]["message"].lower()
 
 
 def test_the_console_and_its_assets_live_under_the_prefix(stack: Stack) -> None:

@@ -1,17 +1,33 @@
 """Request body limits for every endpoint, enforced while the body streams in.
 
-A declared Content-Length over the limit is refused before any byte is read; a chunked body is
+A declared Content-Length over the limit is refused without storing a byte; a chunked body is
 counted as it arrives and cut off at the limit, so a huge upload never reaches memory or disk.
+
+A body declared at most twice the limit is read to its end (and thrown away) before the 413 goes
+out: a reverse proxy that buffered the upload is still sending it, and an answer followed by a
+closed connection mid-send reaches its client as the proxy's 502, not as our JSON 413. Larger
+declared bodies are refused at once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+import anyio
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.errors import error_response
+
+DRAIN_FACTOR = 2
+DRAIN_SECONDS = 30.0
+
+
+async def _drain(receive: Receive) -> None:
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
 
 
 def _too_large(limit: int) -> str:
@@ -37,6 +53,9 @@ class BodyLimitMiddleware:
         limit = self.limit_for(scope["path"])
         declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
         if declared is not None and declared.isdigit() and int(declared) > limit:
+            if int(declared) <= DRAIN_FACTOR * limit:
+                with anyio.move_on_after(DRAIN_SECONDS):
+                    await _drain(receive)
             await error_response(413, _too_large(limit), {"Connection": "close"})(scope, receive, send)
             return
 
