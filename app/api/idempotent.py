@@ -4,8 +4,9 @@ who went away. Only that answer is replayed; a request that never did its work f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, Annotated, Any
+from typing import IO, Annotated, Any, TypeVar
 
 from fastapi import Header
 
@@ -15,6 +16,8 @@ from app.billing.accounts import Principal
 from app.config import Settings
 from app.db import Database
 from app.errors import ApiError
+
+T = TypeVar("T")
 
 IdempotencyKeyHeader = Annotated[
     str | None,
@@ -53,6 +56,29 @@ class KeyedRequest:
         """The request ended before its work began (the client went away): free the key."""
         if not self.taken:
             idempotency.forget(self.db, self.account_id, self.key)
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: dict[str, Any] | None = None
+    job_id: str | None = None
+
+
+def recorded(keyed: KeyedRequest | None, work: Callable[[], T], answer: Callable[[T], Answer]) -> T:
+    """Run `work` (blocking) and record its outcome under the key, if the request has one: the
+    answer made of its result, or its refusal (a failure of ours frees the key)."""
+    if keyed is None:
+        return work()
+    keyed.take()
+    try:
+        outcome = work()
+    except BaseException as exc:
+        keyed.failed(exc)
+        raise
+    done = answer(outcome)
+    keyed.answered(done.status, done.body, done.job_id)
+    return outcome
 
 
 def claim(

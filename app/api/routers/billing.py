@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 
 from app.api.deps import CurrentPrincipal, RuntimeDep, SettingsDep
 from app.api.errors import error_responses
-from app.api.idempotent import IdempotencyKeyHeader, claim
+from app.api.idempotent import Answer, IdempotencyKeyHeader, claim, recorded
 from app.api.schemas import CheckoutIn, CheckoutOut, ProductOut, ProductsOut, StripeWebhookOut
 from app.billing import payments, pricing
 
@@ -39,16 +39,12 @@ def create_checkout(
     )
     if replay is not None:
         return JSONResponse(replay.body, status_code=replay.status)
-    try:
-        session = payments.create_checkout(settings, principal, body.amount_cents, body.success_url, body.cancel_url)
-    except BaseException as exc:
-        if keyed is not None:
-            keyed.failed(exc)
-        raise
-    answer = CheckoutOut(checkout_url=session.checkout_url, session_id=session.session_id)
-    if keyed is not None:
-        keyed.answered(200, answer.model_dump(mode="json"))
-    return answer
+    session = recorded(
+        keyed,
+        lambda: payments.create_checkout(settings, principal, body.amount_cents, body.success_url, body.cancel_url),
+        lambda done: Answer(200, CheckoutOut(checkout_url=done.checkout_url, session_id=done.session_id).model_dump()),
+    )
+    return CheckoutOut(checkout_url=session.checkout_url, session_id=session.session_id)
 
 
 @router.post("/webhook", response_model=StripeWebhookOut, responses=error_responses(400, 503))

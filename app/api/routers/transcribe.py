@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from app.api.deps import RuntimeDep, TranscribePrincipal
 from app.api.errors import error_responses
-from app.api.idempotent import IdempotencyKeyHeader, KeyedRequest, claim
+from app.api.idempotent import Answer, IdempotencyKeyHeader, KeyedRequest, claim, recorded
 from app.api.schemas import QueuedOut, TranscribeForm, TranscribeOut
 from app.billing.accounts import Principal
 from app.idempotency import Replay
@@ -50,6 +50,17 @@ def _replayed(runtime: Runtime, principal: Principal, replay: Replay) -> Transcr
     return JSONResponse(replay.body, status_code=replay.status)
 
 
+def _queued_body(queued: service.Queued) -> dict[str, Any]:
+    return QueuedOut(
+        job_id=queued.job_id,
+        status="queued",
+        job_url=f"/v1/jobs/{queued.job_id}",
+        duration_seconds=queued.duration_seconds,
+        cost_cents=queued.cost_cents,
+        metadata=queued.metadata,
+    ).model_dump(mode="json")
+
+
 def _submit(
     runtime: Runtime,
     principal: Principal,
@@ -60,25 +71,12 @@ def _submit(
     keyed: KeyedRequest | None,
 ) -> dict[str, Any]:
     """Hold and queue (blocking); the 202 body, recorded under the idempotency key if any."""
-    if keyed is not None:
-        keyed.take()
-    try:
-        queued = service.submit(runtime, principal, upload, options, meta, callback_url)
-    except BaseException as exc:
-        if keyed is not None:
-            keyed.failed(exc)
-        raise
-    body = QueuedOut(
-        job_id=queued.job_id,
-        status="queued",
-        job_url=f"/v1/jobs/{queued.job_id}",
-        duration_seconds=queued.duration_seconds,
-        cost_cents=queued.cost_cents,
-        metadata=queued.metadata,
-    ).model_dump(mode="json")
-    if keyed is not None:
-        keyed.answered(202, body)
-    return body
+    queued = recorded(
+        keyed,
+        lambda: service.submit(runtime, principal, upload, options, meta, callback_url),
+        lambda done: Answer(202, _queued_body(done)),
+    )
+    return _queued_body(queued)
 
 
 def _process(
@@ -91,17 +89,11 @@ def _process(
 ) -> service.Completed:
     """The whole synchronous job (blocking), its outcome recorded under the idempotency key even
     when the client has gone meanwhile: a retry then gets this job, not a second one."""
-    if keyed is not None:
-        keyed.take()
-    try:
-        completed = service.process(runtime, principal, upload, options, None, meta)
-    except BaseException as exc:
-        if keyed is not None:
-            keyed.failed(exc)
-        raise
-    if keyed is not None:
-        keyed.answered(200, job_id=completed.job_id)
-    return completed
+    return recorded(
+        keyed,
+        lambda: service.process(runtime, principal, upload, options, None, meta),
+        lambda done: Answer(200, job_id=done.job_id),
+    )
 
 
 @router.post(
