@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -105,16 +106,23 @@ def run(
     progress.stage(Stage.TRANSCRIBING, STAGE_START[Stage.TRANSCRIBING])
     started = time.perf_counter()
     span = STAGE_START[Stage.DIARIZING] - STAGE_START[Stage.TRANSCRIBING]
-    recognition = models.transcriber().transcribe(
-        audio.mono,
-        options.language,
-        on_progress=lambda done: progress.percent(STAGE_START[Stage.TRANSCRIBING] + span * done),
-    )
-    timings.record("asr", started)
-
-    progress.stage(Stage.DIARIZING, STAGE_START[Stage.DIARIZING])
-    started = time.perf_counter()
-    turns = diarizer.diarize(audio, options.speakers)
+    # Diarization needs no words: it runs beside recognition (both release the GIL), and the two
+    # share the cores instead of taking turns.
+    with ThreadPoolExecutor(1, thread_name_prefix="voxparse-diarize") as beside:
+        diarization = beside.submit(diarizer.diarize, audio, options.speakers)
+        try:
+            recognition = models.transcriber().transcribe(
+                audio.mono,
+                options.language,
+                on_progress=lambda done: progress.percent(STAGE_START[Stage.TRANSCRIBING] + span * done),
+            )
+            timings.record("asr", started)
+            progress.stage(Stage.DIARIZING, STAGE_START[Stage.DIARIZING])
+        except BaseException:
+            diarization.cancel()
+            raise
+        started = time.perf_counter()
+        turns = diarization.result()
     words = attribute_words(recognition.words, turns)
     timings.record("diarization", started)
 

@@ -73,7 +73,8 @@ def speak(text: str, voice: str, speed: int, pitch: int = 50) -> np.ndarray:
         raw, resampled = Path(tmp) / "raw.wav", Path(tmp) / "16k.wav"
         command = ["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(raw), text]
         subprocess.run(command, check=True)
-        subprocess.run(["sox", str(raw), "-r", str(RATE), "-c", "1", "-b", "16", str(resampled)], check=True)
+        # -D: no dither, so that the same text always gives the same audio (and the same transcript).
+        subprocess.run(["sox", "-D", str(raw), "-r", str(RATE), "-c", "1", "-b", "16", str(resampled)], check=True)
         samples, _ = sf.read(resampled, dtype="float32")
     return np.asarray(samples, dtype=np.float32)
 
@@ -189,7 +190,7 @@ def convert(source: Path, target: Path, fmt: str) -> None:
         "ogg": ["-t", "ogg"],
         "ulaw": ["-t", "wav", "-r", "8000", "-e", "u-law"],
     }[fmt]
-    subprocess.run(["sox", str(source), *options, str(target)], check=True)
+    subprocess.run(["sox", "-D", str(source), *options, str(target)], check=True)
 
 
 # A short support call used across the tests: the agent greets and names the company.
