@@ -15,7 +15,9 @@ from app.main import create_app
 from app.runtime import Runtime
 from app.speech.registry import ModelRegistry
 from tests.support.factories import Customer, make_account, serve_asgi, settings_for
+from tests.support.fake_stripe import FakeStripe, fake_stripe
 from tests.support.services import BACKENDS, POSTGRES_ADMIN_DSN, _sqlalchemy_pg_url
+from tests.support.stripe_events import with_stripe
 from tests.support.synth import SUPPORT_CALL, SynthCall, synthesize_call
 
 
@@ -85,3 +87,16 @@ def support_calls(call_dir: Path) -> dict[str, SynthCall]:
         fmt: synthesize_call(SUPPORT_CALL, call_dir / f"support.{fmt}", fmt=fmt, gaps={1: ("tone", 20.0)})
         for fmt in formats
     }
+
+
+@pytest.fixture
+def stripe_api() -> Iterator[FakeStripe]:
+    with fake_stripe() as server:
+        yield server
+
+
+@pytest.fixture
+async def stripe_client(runtime: Runtime, stripe_api: FakeStripe) -> AsyncIterator[httpx.AsyncClient]:
+    """The app, configured for the fake Stripe server."""
+    async with serve_asgi(create_app(runtime=with_stripe(runtime, stripe_api.api_base))) as c:
+        yield c

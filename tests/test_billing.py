@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -14,7 +13,7 @@ from app.main import create_app
 from app.runtime import Runtime
 from tests.support.assertions import assert_error
 from tests.support.factories import Customer, make_account, serve_asgi
-from tests.support.fake_stripe import FakeStripe, fake_stripe, sign
+from tests.support.fake_stripe import FakeStripe, sign
 from tests.support.stripe_events import (
     SECRET_KEY,
     WEBHOOK_SECRET,
@@ -24,18 +23,6 @@ from tests.support.stripe_events import (
     refund_event,
     with_stripe,
 )
-
-
-@pytest.fixture
-def stripe_api() -> Iterator[FakeStripe]:
-    with fake_stripe() as server:
-        yield server
-
-
-@pytest.fixture
-async def stripe_client(runtime: Runtime, stripe_api: FakeStripe) -> AsyncIterator[httpx.AsyncClient]:
-    async with serve_asgi(create_app(runtime=with_stripe(runtime, stripe_api.api_base))) as c:
-        yield c
 
 
 async def test_checkout_sends_amount_currency_metadata_and_urls(

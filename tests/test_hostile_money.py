@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -15,25 +14,12 @@ import pytest
 
 from app.jobs import webhooks
 from app.logs import SecretFilter, redact_secrets
-from app.main import create_app
 from app.runtime import Runtime
 from tests.support.assertions import assert_error
-from tests.support.factories import Customer, make_account, serve_asgi
-from tests.support.fake_stripe import FakeStripe, fake_stripe, sign
-from tests.support.stripe_events import WEBHOOK_SECRET, balance, deliver, paid_event, with_stripe
+from tests.support.factories import Customer, make_account
+from tests.support.fake_stripe import FakeStripe, sign
+from tests.support.stripe_events import WEBHOOK_SECRET, balance, deliver, paid_event
 from tests.support.synth import SynthCall
-
-
-@pytest.fixture
-def stripe_api() -> Iterator[FakeStripe]:
-    with fake_stripe() as server:
-        yield server
-
-
-@pytest.fixture
-async def stripe_client(runtime: Runtime, stripe_api: FakeStripe) -> AsyncIterator[httpx.AsyncClient]:
-    async with serve_asgi(create_app(runtime=with_stripe(runtime, stripe_api.api_base))) as c:
-        yield c
 
 
 def _ledger_rows(runtime: Runtime, account_id: str) -> int:

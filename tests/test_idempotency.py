@@ -4,7 +4,6 @@ answer, never a second job or charge; another request under the same key is refu
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import timedelta
 
 import httpx
@@ -18,7 +17,7 @@ from app.models import IdempotencyKey, Job, utcnow
 from app.runtime import Runtime
 from tests.support.assertions import assert_error
 from tests.support.factories import Customer, make_account, serve_asgi
-from tests.support.fake_stripe import FakeStripe, fake_stripe
+from tests.support.fake_stripe import FakeStripe
 from tests.support.stripe_events import with_stripe
 from tests.support.synth import SynthCall
 
@@ -52,12 +51,6 @@ def test_the_key_store(runtime: Runtime) -> None:
     assert idempotency.begin(db, customer.account_id, "k1", "print-b", **args) is None
     idempotency.forget(db, customer.account_id, "k1")
     assert idempotency.begin(db, customer.account_id, "k1", "print-a", **args) is None
-
-
-@pytest.fixture
-def stripe_api() -> Iterator[FakeStripe]:
-    with fake_stripe() as server:
-        yield server
 
 
 async def test_a_checkout_retried_with_its_key_is_one_session(
