@@ -13,6 +13,7 @@ import ctranslate2
 
 from app.errors import BadRequest
 from app.speech.audio import SAMPLE_RATE, Samples
+from app.speech.whisper_features import BlockedFeatureExtractor
 from app.transcript import Word
 
 BUNDLED_MODEL_NAME = "tiny.en"
@@ -80,6 +81,7 @@ class WhisperTranscriber:
             cpu_threads=cpu_threads,
             num_workers=max(1, workers),
         )
+        self._model.feature_extractor = BlockedFeatureExtractor.like(self._model.feature_extractor)
         self._beam_size = beam_size
         self._vad_filter = vad_filter
 

