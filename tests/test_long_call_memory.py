@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from faster_whisper.feature_extractor import FeatureExtractor
 
-from app.speech import diarization, memory
+from app.speech import diarization, memory, vad
 from app.speech.audio import SAMPLE_RATE
 from app.speech.registry import ModelRegistry
 from app.speech.whisper_features import BlockedFeatureExtractor
@@ -85,3 +85,30 @@ def test_malloc_arenas_are_limited_unless_the_environment_says(monkeypatch: pyte
     monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
     assert memory.limit_malloc_arenas(2) is False
     memory.release_free_memory()
+
+
+def test_the_vad_scores_a_bounded_number_of_windows_per_run_with_the_same_result(models: ModelRegistry) -> None:
+    from faster_whisper.vad import SileroVADModel, get_vad_model
+
+    models.transcriber()
+    bounded = get_vad_model()
+    assert isinstance(bounded.session, vad._BoundedRuns)
+    runs: list[int] = []
+    real_run = bounded.session._session.run
+
+    def counting_run(names: Any, feed: dict[str, Any]) -> Any:
+        runs.append(len(feed["input"]))
+        return real_run(names, feed)
+
+    audio = _noise(200)[: 512 * 6000]  # 6,000 windows of 32 ms
+    whole = SileroVADModel.__new__(SileroVADModel)
+    whole.session = bounded.session._session  # the library's own: up to 10,000 windows per run
+    expected = whole(audio)
+    bounded.session._session = type("Counting", (), {"run": staticmethod(counting_run)})()
+    try:
+        got = bounded(audio)
+    finally:
+        bounded.session._session = whole.session
+    np.testing.assert_array_equal(got, expected)
+    assert max(runs) <= vad.WINDOWS_PER_RUN
+    assert sum(runs) == 6000

@@ -12,6 +12,7 @@ from typing import Protocol
 import ctranslate2
 
 from app.errors import BadRequest
+from app.speech import vad
 from app.speech.audio import SAMPLE_RATE, Samples
 from app.speech.whisper_features import BlockedFeatureExtractor
 from app.transcript import Word
@@ -82,6 +83,7 @@ class WhisperTranscriber:
             num_workers=max(1, workers),
         )
         self._model.feature_extractor = BlockedFeatureExtractor.like(self._model.feature_extractor)
+        vad.bound_vad_memory()
         self._beam_size = beam_size
         self._vad_filter = vad_filter
 
