@@ -18,9 +18,10 @@ from app.speech.speakers import (
     attribute_words,
     build_segments,
     build_transcript,
+    fit_segments_to_turns,
     snap_turn_boundaries,
 )
-from app.transcript import AGENT, CUSTOMER, Word
+from app.transcript import AGENT, CUSTOMER, Segment, Word
 
 
 def words(*items: tuple[str, float, float]) -> list[Word]:
@@ -165,3 +166,28 @@ def test_overlapping_windows_become_turns() -> None:
         ("SPEAKER_00", 0.0, 1.65),
         ("SPEAKER_01", 1.65, 3.3),
     ]
+
+
+def test_segments_follow_the_voice_not_the_rough_word_times() -> None:
+    segments = [
+        Segment(0.9, 3.6, "SPEAKER_00", "Thanks for calling, this is Ana."),  # words run into the pause
+        Segment(4.6, 6.0, "SPEAKER_01", "Hi Ana."),  # first word heard late
+        Segment(6.1, 7.0, "SPEAKER_00", "How can I help?"),  # no turn of its own speaker: kept
+    ]
+    turns = [
+        SpeakerTurn(0.5, 3.0, "SPEAKER_00"),
+        SpeakerTurn(4.1, 6.05, "SPEAKER_01"),
+        SpeakerTurn(6.05, 7.2, "SPEAKER_01"),
+    ]
+    fitted = fit_segments_to_turns(segments, turns)
+    assert [(s.start, s.end) for s in fitted] == [(0.5, 3.0), (4.1, 6.05), (6.1, 7.0)]
+    assert [s.text for s in fitted] == [s.text for s in segments]
+
+
+def test_a_fitted_segment_never_reaches_into_its_neighbours() -> None:
+    segments = [Segment(1.0, 2.0, "SPEAKER_00", "Yes."), Segment(2.2, 4.0, "SPEAKER_01", "Okay then.")]
+    turns = [SpeakerTurn(0.0, 3.0, "SPEAKER_00"), SpeakerTurn(1.5, 4.5, "SPEAKER_01")]
+    fitted = fit_segments_to_turns(segments, turns)
+    assert fitted[0].end <= segments[1].start
+    assert fitted[1].start >= fitted[0].end
+    assert fitted[1].end == 4.5

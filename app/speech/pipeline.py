@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
 from app import analysis, redaction
@@ -19,7 +19,7 @@ from app.speech.audio import DecodedAudio, channels_differ
 from app.speech.diarization import ChannelDiarizer, Diarizer, SpeakerCount, SpeakerTurn
 from app.speech.registry import ModelRegistry
 from app.speech.result import ResultSegment, ResultWord, TimeSpan, TranscriptionResult
-from app.speech.speakers import attribute_words, build_transcript
+from app.speech.speakers import attribute_words, build_transcript, fit_segments_to_turns
 from app.transcript import merge_spans
 
 ChannelMode = Literal["auto", "split", "mix"]
@@ -135,6 +135,11 @@ def run(
     diarizer_labels = [w.speaker for w in words]
     transcript = build_transcript(words)
     relabel = {old: w.speaker for old, w in zip(diarizer_labels, transcript.words, strict=True) if old and w.speaker}
+    # Segments span the voice, not only Whisper's rough word times.
+    segments = fit_segments_to_turns(
+        transcript.segments, [SpeakerTurn(t.start, t.end, relabel[t.speaker]) for t in turns if t.speaker in relabel]
+    )
+    transcript = replace(transcript, segments=segments)
     # Who spoke when, overlaps included: a channel split knows it exactly; otherwise the turns say.
     activity = diarizer.activity(audio) if isinstance(diarizer, ChannelDiarizer) else turns
     call_metrics = metrics.compute(

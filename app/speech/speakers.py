@@ -4,6 +4,7 @@ words of one speaker become a segment, and each speaker gets a role (Agent or Cu
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from app.speech.diarization import SpeakerTurn, label
 from app.transcript import AGENT, CUSTOMER, DiarizedTranscript, Segment, Word
@@ -173,3 +174,34 @@ def build_transcript(words: list[Word]) -> DiarizedTranscript:
     speakers = relabel_by_first_word(words)
     segments = build_segments(words)
     return DiarizedTranscript(words=words, segments=segments, speakers=speakers, roles=assign_roles(segments, speakers))
+
+
+def fit_segments_to_turns(segments: list[Segment], turns: list[SpeakerTurn]) -> list[Segment]:
+    """Each segment spans the same speaker's turns it overlaps (never into its neighbours), rather
+    than its first word's start to its last word's end.
+
+    Whisper's word times are rough at the edges of speech (tiny.en runs a word into the pause after
+    it, or starts a turn's first word late); the diarizer's turns follow the voice itself. On the
+    evaluation corpus's dev split, segments cut at the words had a DER of 0.22 (u-law 0.25) where
+    the turns had 0.15; fitted to the turns, 0.16 (0.18). `turns` carry the segments' labels."""
+    fitted: list[Segment] = []
+    ordered = sorted(turns, key=lambda t: t.start)
+    first = 0
+    for i, segment in enumerate(segments):
+        while first < len(ordered) and ordered[first].end <= segment.start:
+            first += 1  # over for this segment and every later one
+        own = []
+        for turn in ordered[first:]:
+            if turn.start >= segment.end:
+                break
+            if turn.speaker == segment.speaker and turn.end > segment.start:
+                own.append(turn)
+        if not own:
+            fitted.append(segment)
+            continue
+        low = fitted[-1].end if fitted else 0.0
+        high = segments[i + 1].start if i + 1 < len(segments) else float("inf")
+        start = max(min(t.start for t in own), low)
+        end = max(min(max(t.end for t in own), high), start)
+        fitted.append(replace(segment, start=round(start, 3), end=round(end, 3)))
+    return fitted
