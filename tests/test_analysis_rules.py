@@ -29,6 +29,19 @@ def analyse(*turns: tuple[str, str]) -> dict[str, Any]:
         ("two hundred and ten dollars", [21000]),
         ("$1,250.50", [125050]),
         ("we have 12 agents", []),
+        # Said the British way, and as the recognizer writes it.
+        ("eight hundred and ninety six dollars and ninety five cents", [89695]),
+        ("it's 800 and 96 dollars and 95 cents", [89695]),
+        ("three hundred eighty -six dollars today", [38600]),
+        ("$1 ,150 dollars", [115000]),
+        ("a hundred and twenty bucks", [12000]),
+        # The currency dropped: a price per period, or a number with cents.
+        ("that comes to another 48 .99 per month", [4899]),
+        ("it's 99 a month", [9900]),
+        ("sixty two fifty a month", [6250]),
+        ("I can do 23.50 for you", [2350]),
+        ("about 2.50 gb of data and 12.5 percent", []),
+        ("call me at 3 today", []),
     ],
 )
 def test_spoken_amounts(text: str, cents: list[int]) -> None:
@@ -52,6 +65,23 @@ def test_each_amount_gets_its_own_purpose() -> None:
         "billing_date": "15th of each month",
         "credit_issued": "$75.00",
     }
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "I can bring your monthly price down to sixty two fifty a month from eighty two fifty.",
+        "Your plan goes from $82.50 to $62.50 a month.",
+        "It will be $62.50 a month instead of $82.50.",
+    ],
+)
+def test_a_changed_price_is_the_new_one(sentence: str) -> None:
+    assert extract_financial([("Agent", sentence)], []).recurring_amount == "$62.50"
+
+
+def test_paying_off_a_bill_is_todays_payment() -> None:
+    financial = extract_financial([("Customer", "I want to pay off my bill, it's two hundred and four dollars.")], [])
+    assert financial.payment_today == "$204.00"
 
 
 def test_spoken_email_phone_name_and_company() -> None:

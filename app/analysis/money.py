@@ -3,6 +3,7 @@ cents", "$149 and 99 cents", "$149.99 a month", and what each amount was for."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,7 +21,11 @@ AMOUNT = re.compile(
     r"(?:\s+and\s+(?:(?P<c2>\d{1,2})\s+cents?|\$(?P<c6>\d{2})(?![\d.,]|\s+dollars?)))?)"
     r"|(?:(?P<d2>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<c3>\d{1,2}))?\s+(?:dollars?|bucks|usd)"
     r"(?:\s+and\s+(?P<c4>\d{1,2})\s+cents?)?)"
-    r"|(?:(?P<c5>\d{1,2})\s+cents?)",
+    r"|(?:(?P<c5>\d{1,2})\s+cents?)"
+    # The recognizer drops the currency: "another 48.99 per month", "it's 99 a month".
+    r"|(?:(?<![\d.,$])(?P<d3>\d{1,3}(?:,\d{3})*|\d+)(?:\.(?P<c7>\d{2}))?"
+    r"(?=\s+(?:a|per|each|every)\s+(?:month|year|week)\b|\s+(?:monthly|annually)\b))"
+    r"|(?:(?<![\d.,$])(?P<d4>\d{1,5})\.(?P<c8>\d{2})(?![\d.%]|\s*(?:percent|gb|mb|gig|miles?|kilo|pounds?|kg|lbs?|hours?)\b))",
     re.IGNORECASE,
 )
 
@@ -44,7 +49,8 @@ PURPOSES: list[tuple[str, re.Pattern[str]]] = [
         "payment_today",
         re.compile(
             r"\b(today|right now|process(ed|ing)? (a|the|your) payment|take (a|the) payment|paid|charg(e|ed|ing) "
-            r"(it|your card|the card)|payment of|(has been|was|I've|I have) taken|went through|put down)\b",
+            r"(it|your card|the card)|payment of|(has been|was|I've|I have) taken|went through|put down|"
+            r"pay(ing)? (off|it|this|that|the|my)|make a payment|settle)\b",
             re.I,
         ),
     ),
@@ -76,20 +82,38 @@ class Mention:
     cents: int
     purpose: str | None
     sentence: str
+    replaced: bool = False
+    """The value before a change said in the same breath: "down to $62.50 from $82.50"."""
+
+
+# What comes right before an amount that is the old value of a change.
+BEFORE_OLD_VALUE = re.compile(r"\b(from|instead of|used to be|was|were)\s*$", re.IGNORECASE)
 
 
 # Speech recognition writes "$62 .50", "48 .25 dollars" and "dollar 48.25".
 SPACED_DECIMAL = re.compile(r"(\d) \.(\d)")
 DOLLAR_BEFORE = re.compile(r"\bdollars? (?=\d)", re.IGNORECASE)
+# ... "$1 ,150" and "eighty -six".
+SPACED_COMMA = re.compile(r"(\d) ,(\d{3})\b")
+# "sixty two fifty a month" written as "62 50 a month".
+PERIOD = r"(?:a|per|each|every)\s+(?:month|year|week)\b"
+DOLLARS_CENTS_PAIR = re.compile(rf"(?<![\d.,])(\$?\d{{1,4}}) (\d{{2}})(?=\s+{PERIOD})")
+# "eight hundred and ninety six" written as "800 and 96".
+HUNDREDS_AND = re.compile(r"(?<![\d,.])(\d{1,2})00 and (\d{1,2})\b(?![.,]\d)")
+BROKEN_HYPHEN = re.compile(r"(?<=[a-z]) -(?=[a-z])", re.IGNORECASE)
 
 
 def to_digits(text: str) -> str:
-    """Number words to digits ("seventy five dollars" -> "75 dollars"), keeping everything else."""
-    try:
-        converted: str = alpha2digit(text, "en")
-    except (ValueError, RuntimeError):
-        converted = text
-    return DOLLAR_BEFORE.sub("$", SPACED_DECIMAL.sub(r"\1.\2", converted))
+    """Number words to digits ("seventy five dollars" -> "$75"), keeping everything else."""
+    from app.analysis import spoken
+
+    converted = spoken.written(BROKEN_HYPHEN.sub("-", text))
+    converted = SPACED_COMMA.sub(r"\1,\2", SPACED_DECIMAL.sub(r"\1.\2", converted))
+    converted = DOLLARS_CENTS_PAIR.sub(r"\1.\2", converted)
+    converted = HUNDREDS_AND.sub(lambda m: str(int(m.group(1)) * 100 + int(m.group(2))), converted)
+    with contextlib.suppress(ValueError, RuntimeError):  # text2num on what damga left as words
+        converted = alpha2digit(converted, "en")
+    return DOLLAR_BEFORE.sub("$", converted)
 
 
 def format_cents(cents: int) -> str:
@@ -97,8 +121,11 @@ def format_cents(cents: int) -> str:
 
 
 def _cents(m: re.Match[str]) -> int:
-    dollars = m.group("d1") or m.group("d2")
-    cents_text = m.group("c1") or m.group("c2") or m.group("c3") or m.group("c4") or m.group("c6")
+    dollars = m.group("d1") or m.group("d2") or m.group("d3") or m.group("d4")
+    cents_text = (
+        m.group("c1") or m.group("c2") or m.group("c3") or m.group("c4") or m.group("c6") or m.group("c7")
+        or m.group("c8")
+    )  # fmt: skip
     if dollars is None:
         return int(m.group("c5"))
     cents = int(cents_text.ljust(2, "0")) if cents_text else 0
@@ -134,7 +161,9 @@ def mentions(turns: list[tuple[str, str]]) -> list[Mention]:
                 hi = matches[i + 1].start() if i + 1 < len(matches) else len(sentence)
                 cents = _cents(m)
                 if cents > 0:
-                    found.append(Mention(cents, _purpose(sentence, m.start(), m.end(), lo, hi), sentence))
+                    replaced = len(matches) > 1 and bool(BEFORE_OLD_VALUE.search(sentence[lo : m.start()]))
+                    purpose = _purpose(sentence, m.start(), m.end(), lo, hi)
+                    found.append(Mention(cents, purpose, sentence, replaced))
     return found
 
 
@@ -175,7 +204,10 @@ def _payment_method(turns: list[tuple[str, str]], findings: list[Finding]) -> st
 
 def extract_financial(turns: list[tuple[str, str]], findings: list[Finding]) -> Financial:
     """Each purpose takes the last amount said for it (later statements correct earlier ones)."""
-    values = {m.purpose: m.cents for m in mentions(turns) if m.purpose is not None}
+    said = [m for m in mentions(turns) if m.purpose is not None]
+    # An old value counts only when nothing else was said for its purpose.
+    values = {m.purpose: m.cents for m in said if m.replaced}
+    values.update({m.purpose: m.cents for m in said if not m.replaced})
     return Financial(
         payment_today=format_cents(values["payment_today"]) if "payment_today" in values else None,
         recurring_amount=format_cents(values["recurring_amount"]) if "recurring_amount" in values else None,
