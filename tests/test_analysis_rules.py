@@ -143,3 +143,23 @@ def test_unknown_fields_stay_empty() -> None:
     assert result["key_issues"] == []
     assert result["call_type"] is None
     assert result["compliance"] == {"recording_disclosure": False, "sensitive_data_shared": []}
+
+
+@pytest.mark.parametrize(
+    ("opening", "agent"),
+    [
+        ("Good morning, Smith Energy, William speaking. How can I help?", "William"),
+        ("Hi, Burton security tech support. How can I help?", None),
+    ],
+)
+def test_a_business_is_not_the_agent(opening: str, agent: str | None) -> None:
+    result = analyse(("Agent", opening), ("Customer", "Hi, I have a question about my bill."))
+    assert result["agent"]["name"] == agent
+
+
+def test_the_name_given_when_asked_after_a_lead_in() -> None:
+    result = analyse(
+        ("Agent", "Thanks for calling. What's the name on the account?"),
+        ("Customer", "It should be on the Richard Wagner."),
+    )
+    assert result["customer"]["name"] == "Richard Wagner"

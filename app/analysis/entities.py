@@ -47,7 +47,8 @@ NAME_QUESTION = re.compile(
 )
 # A bare answer: "Sure, it's Dana Reyes." / "Dana Reyes."
 LEADING_NAME = re.compile(
-    rf"^\W*(?:(?i:sure|yes|yeah|it's|it is|it should be under)[, ]+)*(?P<name>{NAME_WORD}(?: {NAME_WORD})?)\b"
+    rf"^\W*(?:(?i:sure|yes|yeah|it's|it is|it should be|it'll be|under|on|in|the)[, ]+)*"
+    rf"(?P<name>{NAME_WORD}(?: {NAME_WORD})?)\b"
 )
 # An agent's opening: "Lucas with Acme Wireless", "Acme billing, Janice speaking".
 AGENT_WITH = re.compile(rf"(?:^|[,.!?] |(?i:holding|hello|hi),? )(?P<name>{NAME_WORD}) (?:with|at|from)\b")
@@ -97,18 +98,45 @@ def introduced_name(text: str) -> str | None:
     return None
 
 
+# spaCy's spans can start with a word before the name: "the Richard Wagner", "under Dana Reyes".
+SPAN_LEAD_IN = {"the", "a", "an", "on", "under", "in", "for", "to", "by", "of"}
+
+
 def _looks_like_name(span: str) -> str | None:
     words = [w.strip(".,!?") for w in span.split()]
+    while words and words[0].lower() in SPAN_LEAD_IN:
+        words = words[1:]
     if not 1 <= len(words) <= 3 or not all(re.fullmatch(NAME_WORD, w) for w in words):
         return None
     return _clean_name(" ".join(words))
 
 
+# Words of a business's name: a span holding one, or followed by one, names a company ("Anderson
+# Water", "Burton security tech support"), not a person.
+BUSINESS_WORDS = re.compile(
+    r"\b(energy|water|gas|electric|power|security|insurance|bank|banking|financial|finance|credit|loans?|"
+    r"telecomm?s?|wireless|mobile|cable|internet|broadband|fitness|gym|health|medical|dental|clinic|"
+    r"services?|solutions|systems|group|homes?|auto|motors|airlines?|travel|utilities|logistics|foods?|"
+    r"bakery|consulting|tech|technologies|software|media|realty|support|billing|customer|care|accounts?|"
+    r"inc|llc|ltd|corp|company|co)\b",
+    re.IGNORECASE,
+)
+
+
 def spoken_names(text: str) -> list[str]:
-    """Every span of `text` that spaCy takes for an entity and that is written like a name."""
+    """Every span of `text` that spaCy takes for an entity and that is written like a name, except
+    those that name a business."""
     from app.analysis import ner
 
-    found = [_looks_like_name(span) for span, _ in ner.persons(text)]
+    found = []
+    searched = 0
+    for span, _ in ner.persons(text):
+        at = text.find(span, searched)
+        searched = at + len(span) if at >= 0 else searched
+        after = text[at + len(span) :].split()[:1] if at >= 0 else []
+        if BUSINESS_WORDS.search(span) or (after and BUSINESS_WORDS.fullmatch(after[0].strip(".,!?"))):
+            continue
+        found.append(_looks_like_name(span))
     return [n for n in found if n]
 
 
