@@ -163,3 +163,20 @@ def test_the_name_given_when_asked_after_a_lead_in() -> None:
         ("Customer", "It should be on the Richard Wagner."),
     )
     assert result["customer"]["name"] == "Richard Wagner"
+
+
+@pytest.mark.parametrize(
+    ("turns", "disclosed"),
+    [
+        # Only the key word survived recognition, in the agent's opening.
+        ((("Agent", "Good morning, Anderson Water, plain big word at call, my monitor, and recorded."),
+          ("Customer", "Hi, I want to pay my bill.")), True),
+        # Said by the customer, or by the agent well after the opening: not a disclosure.
+        ((("Agent", "Good morning, Anderson Water. How can I help?"),
+          ("Customer", "I recorded the meter reading yesterday.")), False),
+        ((("Agent", "Good morning, Anderson Water. How can I help? " + "Let me check that for you. " * 20),
+          ("Customer", "Okay."), ("Agent", "I have recorded the new reading.")), False),
+    ],
+)  # fmt: skip
+def test_a_disclosure_garbled_in_the_opening(turns: tuple[tuple[str, str], ...], disclosed: bool) -> None:
+    assert analyse(*turns)["compliance"]["recording_disclosure"] is disclosed

@@ -142,6 +142,24 @@ RECORDING = re.compile(
     r"|\bwe (record|monitor)\b|\b(recorded|monitored) (and|or) (recorded|monitored)\b",
     re.IGNORECASE,
 )
+# The disclosure comes in the opening; there, the recognizer may leave only its key word ("my
+# monitor, and recorded", "junk read for more"): the word alone, said by the agent early, counts.
+OPENING_RECORDING = re.compile(r"\b(recorded|recording|monitored|monitor)\b", re.IGNORECASE)
+OPENING_SECONDS = 30.0
+
+
+def recording_disclosed(full: str, transcript: DiarizedTranscript) -> bool:
+    if RECORDING.search(full):
+        return True
+    start = transcript.segments[0].start if transcript.segments else 0.0
+    opening = " ".join(
+        s.text
+        for s in transcript.segments
+        if s.start - start < OPENING_SECONDS and transcript.roles.get(s.speaker) == AGENT
+    )
+    return bool(OPENING_RECORDING.search(opening))
+
+
 ISSUE_CUES = re.compile(
     r"\b(problem|issue|wrong|error|not working|doesn't|does not|can't|cannot|keeps?|charged|charge|noticed|"
     r"double|cancel|dispute|late|missing|broken|dropping|never received|overcharged|want to|would like to|need to|"
@@ -347,7 +365,7 @@ def analyze(transcript: DiarizedTranscript, findings: list[Finding]) -> CallFact
         agent=entities.extract_agent(agent_text, role_turns),
         financial=money.extract_financial(role_turns, findings),
         compliance=Compliance(
-            recording_disclosure=bool(RECORDING.search(full)),
+            recording_disclosure=recording_disclosed(full, transcript),
             sensitive_data_shared=list(dict.fromkeys(f.description for f in findings)),
         ),
         sentiment=Sentiment(
