@@ -261,3 +261,34 @@ def test_a_misheard_card_without_its_cue_words_and_a_code_after_a_digit_cue() ->
     digits = "".join(c for c in " ".join(w.word for w in masked) if c.isdigit())
     assert "074235" not in digits
     assert "407" not in digits
+
+
+def test_digits_heard_as_ordinals_are_still_a_card() -> None:
+    """A render of the held-back split leaked a card heard as "6th, 5th, 1th, ...": the digits of the
+    ordinals are the card's, read by anyone who reads the transcript."""
+    number = with_check_digit("4" + "1234567890" + "1234")
+    heard = ", ".join(f"{d}th" for d in number[:-1])  # one digit not heard: no valid card
+    said = [("Sure, which card will you be using?", "A"), (f"My Visa, {heard}.", "C"), ("Thank you.", "A")]
+    words = [Word(w, 0.0, 0.1, speaker=who) for text, who in said for w in text.split()]
+    masked, _ = redact_words(words, redact_pii=False)
+    digits = "".join(c for c in " ".join(w.word for w in masked) if c.isdigit())
+    assert number[4:-4] not in digits
+
+
+def test_a_code_asked_for_only_as_on_the_back_is_masked() -> None:
+    """The same split: the question heard as "... hold on the back", the card itself not heard."""
+    said = [
+        ("Which card will you be using?", "A"), ("My master can't do double time.", "C"),
+        ("but if you're ready to hold on the back,", "A"), ("it's in 4 -9 -1, and you", "C"),
+    ]  # fmt: skip
+    words = [Word(w, 0.0, 0.1, speaker=who) for text, who in said for w in text.split()]
+    masked, _ = redact_words(words, redact_pii=False)
+    assert "".join(c for c in " ".join(w.word for w in masked) if c.isdigit()) == ""
+
+
+def test_dates_said_as_ordinals_stay() -> None:
+    said = "My bill is due on the 15th and I paid on the 3rd."
+    words = [Word(w, 0.0, 0.1, speaker="C") for w in said.split(" ")]
+    masked, findings = redact_words(words, redact_pii=False)
+    assert findings == []
+    assert " ".join(w.word for w in masked).endswith("the 15th and I paid on the 3rd.")

@@ -22,6 +22,8 @@ CVV_CONTEXT = re.compile(
     r"|\b(three|four|3|4)\s*-?\s*digit (code|number)\b",
     re.I,
 )
+# Where the code is, which may be all the recognizer kept of the question ("... on the back?").
+BACK_OF_CARD = re.compile(r"\b(on|at) the (back|front)\b|\bback of (the|your) card\b", re.I)
 CODE_WORD = re.compile(r"\b(code|cvv|digits on the back)\b", re.I)
 EXPIRY_CONTEXT = re.compile(r"\b(expir\w*|exp date|valid (thru|through|until))\b", re.I)
 SSN_CONTEXT = re.compile(r"\b(social security|ssn|social)\b", re.I)
@@ -190,7 +192,9 @@ def find_sensitive(words: Sequence[str], *, redact_pii: bool = False, card_at: i
         near_card = card_seen_at is not None and first - card_seen_at < 60
         money = _is_money(words, run)
         cvv_asked = not money and (
-            _answers(words, runs, position, CVV_CONTEXT) or (near_card and _answers(words, runs, position, CODE_WORD))
+            _answers(words, runs, position, CVV_CONTEXT)
+            or (near_card and _answers(words, runs, position, CODE_WORD))
+            or (_answers(words, runs, position, BACK_OF_CARD) and _context_before(words, first, CARD_CONTEXT, 60))
         )
         if cvv_asked and len(digits) < 3:
             run = _take_homophones(tokens, runs, position)

@@ -62,6 +62,9 @@ def tokens_to_digits(words: Sequence[str]) -> list[Token]:
         compact = re.sub(r"[\s\-./,()]", "", raw)
         if re.fullmatch(r"\d+[oO]+\d*|\d*[oO]+\d+", compact):
             compact = compact.replace("o", "0").replace("O", "0")  # "656O": a zero heard as the letter
+        ordinal = re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)", compact.lower())
+        if ordinal:  # digits heard as ordinals: "6th, 5th, 1th" (also how some dates are said)
+            compact = ordinal.group(1)
         if compact.isdigit():
             out.append(Token(raw, compact * pending_repeat if len(compact) == 1 else compact))
             pending_repeat = 1
