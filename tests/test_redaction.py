@@ -292,3 +292,35 @@ def test_dates_said_as_ordinals_stay() -> None:
     masked, findings = redact_words(words, redact_pii=False)
     assert findings == []
     assert " ".join(w.word for w in masked).endswith("the 15th and I paid on the 3rd.")
+
+
+def test_the_short_number_after_a_card_is_its_code_whatever_the_question_became() -> None:
+    """Seen on the dev split: "and the CVV please" heard as "missing me please", and the code split
+    across the two speakers' segments; the read-back of the last four digits stays."""
+    number = with_check_digit("5" + "4" + "1234567890" + "123")
+    said = [
+        ("Go ahead with the card number.", "A"), (f"My Mastercard, {' '.join(number)}.", "C"),
+        ("And the expiry date?", "A"), ("oh nine twenty eight", "C"), ("missing me please", "A"),
+        ("6 -2", "C"), ("-2 All done, that went through on the card ending in", "A"), (f"{number[-4:]}.", "A"),
+    ]  # fmt: skip
+    words = [Word(w, 0.0, 0.1, speaker=who) for text, who in said for w in text.split()]
+    masked, findings = redact_words(words, redact_pii=False)
+    text = " ".join(w.word for w in masked)
+    assert "6 -2" not in text
+    assert "622" not in "".join(c for c in text if c.isdigit())
+    assert text.endswith(f"ending in {number[-4:]}.")
+    assert "CVV (redacted)" in [f.description for f in findings]
+
+
+def test_a_card_heard_as_amounts_is_masked_and_amounts_stay() -> None:
+    number = with_check_digit("2702" + "1262" + "2486" + "456")
+    groups = [number[i : i + 4] for i in range(0, 16, 4)]
+    heard = ", ".join(f"${g[:2]} .{g[2:]}" for g in groups)  # "$27 .02, $12 .62, ..."
+    said = [("Go ahead with the card number.", "A"), (f"My master card {heard}", "C"),
+            ("Thanks. That's $48.25, $9.99 and $1,200.50 on the bill.", "A")]  # fmt: skip
+    words = [Word(w, 0.0, 0.1, speaker=who) for text, who in said for w in text.split()]
+    masked, findings = redact_words(words, redact_pii=False)
+    text = " ".join(w.word for w in masked)
+    assert number[4:-4] not in "".join(c for c in text if c.isdigit())
+    assert text.endswith("That's $48.25, $9.99 and $1,200.50 on the bill.")
+    assert any(f.kind == "card" for f in findings)

@@ -22,6 +22,8 @@ CVV_CONTEXT = re.compile(
     r"|\b(three|four|3|4)\s*-?\s*digit (code|number)\b",
     re.I,
 )
+# A read-back of the card's last digits, which may be shown.
+LAST_DIGITS = re.compile(r"\b(ending|ends|last (four|4|digits))\b", re.I)
 # Where the code is, which may be all the recognizer kept of the question ("... on the back?").
 BACK_OF_CARD = re.compile(r"\b(on|at) the (back|front)\b|\bback of (the|your) card\b", re.I)
 CODE_WORD = re.compile(r"\b(code|cvv|digits on the back)\b", re.I)
@@ -88,7 +90,7 @@ def _answers(words: Sequence[str], runs: list[list[int]], position: int, pattern
 
 def _is_money(words: Sequence[str], run: list[int]) -> bool:
     after = strip(words[run[-1] + 1]) if run[-1] + 1 < len(words) else ""
-    return after in MONEY_WORDS or words[run[0]].lstrip().startswith("$")
+    return after in MONEY_WORDS or any(words[i].lstrip().startswith("$") for i in run)
 
 
 def _take_homophones(tokens: list[Token], runs: list[list[int]], position: int) -> list[int]:
@@ -139,6 +141,16 @@ def _mask_span(tokens: list[Token], run: list[int], start: int, end: int, masked
 def _find_cards(tokens: list[Token], words: Sequence[str], run: list[int], redaction: Redaction) -> set[int]:
     digits = "".join(tokens[i].digits for i in run)
     covered: set[int] = set()
+    if any(tokens[i].currency for i in run):
+        # Amounts in a row are not a card, unless all their digits together are exactly one (a card
+        # read out and written as "$27 .02, $12 .62, $24 .86, $45 .61").
+        brand = card_brand(digits)
+        if not (13 <= len(digits) <= 19 and brand and luhn_valid(digits)):
+            return covered
+        masked = mask_card(digits)
+        _mask_span(tokens, run, 0, len(digits), masked, redaction)
+        redaction.findings.append(Finding("card", f"Credit card {masked}", brand=brand, last4=digits[-4:]))
+        return set(range(len(digits)))
     start = 0
     while start <= len(digits) - 13:
         match = None
@@ -214,6 +226,18 @@ def find_sensitive(words: Sequence[str], *, redact_pii: bool = False, card_at: i
                 if MONTHS.match(words[k].strip()):
                     redaction.replacements[k] = "**"
             redaction.findings.append(Finding("expiry", "Card expiry date (redacted)"))
+        elif (
+            3 <= len(digits) <= 4
+            and not money
+            and near_card
+            and card_seen_at is not None
+            and first > card_seen_at
+            and not _context_before(words, first, LAST_DIGITS, 3)
+        ):
+            # A short number soon after a card, not its expiry: its code, whatever the question
+            # was heard as ("and the CVV please" came back as "missing me please").
+            _mask_whole(tokens, run, "***", redaction)
+            redaction.findings.append(Finding("cvv", "CVV (redacted)"))
         elif len(digits) == 9 and _context_before(words, first, SSN_CONTEXT):
             _mask_whole(tokens, run, "***-**-****", redaction)
             redaction.findings.append(Finding("ssn", "SSN (redacted)"))

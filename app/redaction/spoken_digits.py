@@ -34,6 +34,8 @@ class Token:
     is_filler: bool = False
     consumed: bool = False
     """A unit word whose digit was counted by the tens word before it ("forty" "five")."""
+    currency: bool = False
+    """Written as money ("$27"): the recognizer makes amounts of digit groups too ("$27 .02, $12 .62")."""
 
 
 def strip(word: str) -> str:
@@ -67,6 +69,9 @@ def tokens_to_digits(words: Sequence[str]) -> list[Token]:
             compact = ordinal.group(1)
         if compact.isdigit():
             out.append(Token(raw, compact * pending_repeat if len(compact) == 1 else compact))
+            pending_repeat = 1
+        elif compact.startswith("$") and compact[1:].isdigit():
+            out.append(Token(raw, compact[1:], currency=True))
             pending_repeat = 1
         elif w in REPEATS and _next_unit_follows(words, i):
             pending_repeat = REPEATS[w]
