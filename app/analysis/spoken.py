@@ -19,6 +19,7 @@ def _normalizer() -> Any:
     return InverseNormalizer(lang="en")
 
 
+@lru_cache(maxsize=4096)  # the analysis reads each turn for amounts, dates, methods and ids
 def written(text: str) -> str:
     if not text.strip():
         return text
