@@ -138,19 +138,26 @@ def _mask_span(tokens: list[Token], run: list[int], start: int, end: int, masked
             redaction.replacements[i] = after or None
 
 
+def _mask_card(
+    tokens: list[Token], run: list[int], start: int, digits: str, brand: str | None, redaction: Redaction
+) -> set[int]:
+    """Mask the card `digits` found at digit offset `start` of `run`; the offsets it covers."""
+    masked = mask_card(digits)
+    _mask_span(tokens, run, start, start + len(digits), masked, redaction)
+    redaction.findings.append(Finding("card", f"Credit card {masked}", brand=brand, last4=digits[-4:]))
+    return set(range(start, start + len(digits)))
+
+
 def _find_cards(tokens: list[Token], words: Sequence[str], run: list[int], redaction: Redaction) -> set[int]:
     digits = "".join(tokens[i].digits for i in run)
-    covered: set[int] = set()
     if any(tokens[i].currency for i in run):
         # Amounts in a row are not a card, unless all their digits together are exactly one (a card
         # read out and written as "$27 .02, $12 .62, $24 .86, $45 .61").
         brand = card_brand(digits)
-        if not (13 <= len(digits) <= 19 and brand and luhn_valid(digits)):
-            return covered
-        masked = mask_card(digits)
-        _mask_span(tokens, run, 0, len(digits), masked, redaction)
-        redaction.findings.append(Finding("card", f"Credit card {masked}", brand=brand, last4=digits[-4:]))
-        return set(range(len(digits)))
+        if 13 <= len(digits) <= 19 and brand and luhn_valid(digits):
+            return _mask_card(tokens, run, 0, digits, brand, redaction)
+        return set()
+    covered: set[int] = set()
     start = 0
     while start <= len(digits) - 13:
         match = None
@@ -158,27 +165,19 @@ def _find_cards(tokens: list[Token], words: Sequence[str], run: list[int], redac
             candidate = digits[start : start + length]
             brand = card_brand(candidate)
             if brand and luhn_valid(candidate):
-                match = (length, brand, candidate)
+                match = (brand, candidate)
                 break
         if match is None:
             start += 1
             continue
-        length, brand, candidate = match
-        masked = mask_card(candidate)
-        _mask_span(tokens, run, start, start + length, masked, redaction)
-        redaction.findings.append(Finding("card", f"Credit card {masked}", brand=brand, last4=candidate[-4:]))
-        covered.update(range(start, start + length))
-        start += length
+        brand, candidate = match
+        covered |= _mask_card(tokens, run, start, candidate, brand, redaction)
+        start += len(candidate)
     # A long run that fails the checksum is still treated as a card (a digit may have been
     # misheard, and "card" itself heard as "can't"): no phone number or amount is 13-19 digits,
     # masking a wrong number costs little, and leaking a real one costs a lot.
     if not covered and 13 <= len(digits) <= 19:
-        masked = mask_card(digits)
-        _mask_span(tokens, run, 0, len(digits), masked, redaction)
-        redaction.findings.append(
-            Finding("card", f"Credit card {masked}", brand=brand_by_prefix(digits), last4=digits[-4:])
-        )
-        covered.update(range(len(digits)))
+        covered = _mask_card(tokens, run, 0, digits, brand_by_prefix(digits), redaction)
     return covered
 
 

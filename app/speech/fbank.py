@@ -25,8 +25,6 @@ MEL_BINS = 80
 LOW_FREQ = 20.0
 PREEMPHASIS = 0.97
 LOG_FLOOR = float(np.finfo(np.float32).eps)
-# Windows embedded per batch: bounds the memory of one call's features to a few MB at a time.
-BATCH_WINDOWS = 256
 
 
 def _mel(freq: torch.Tensor | float) -> torch.Tensor | float:

@@ -24,14 +24,13 @@ class BlockedFeatureExtractor(FeatureExtractor):  # type: ignore[misc]
 
     @classmethod
     def like(cls, original: Any) -> BlockedFeatureExtractor:
-        extractor = cls(
+        return cls(
             feature_size=original.mel_filters.shape[0],
             sampling_rate=original.sampling_rate,
             hop_length=original.hop_length,
             chunk_length=original.chunk_length,
             n_fft=original.n_fft,
         )
-        return extractor
 
     def _centred(self, waveform: npt.NDArray[np.float32], padding: int) -> npt.NDArray[np.float32]:
         """The library's padding (`padding` zeros after, then n_fft/2 reflected samples each side)
