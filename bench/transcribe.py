@@ -40,7 +40,7 @@ from app.runtime import Runtime
 from app.speech.pipeline import StageTimings, TranscriptionOptions
 from tests.support.callscript import script
 from tests.support.factories import make_account
-from tests.support.scoring import wer
+from tests.support.scoring import normalise, wer
 from tests.support.synth import SynthCall, convert, synthesize_call
 
 
@@ -116,15 +116,23 @@ def _in_child(target: Any, *args: Any) -> dict[str, Any]:
     return result
 
 
+def _canonical(text: str) -> str:
+    """Normalised as for WER, then without symbols and with digits run together: "$149 .99" and
+    "one forty nine ninety nine" (149 99) are the same amount."""
+    bare = re.sub(r"[^\w ]", " ", normalise(text))
+    return re.sub(r"(?<=\d) +(?=\d)", "", " ".join(bare.split()))
+
+
 def _sentences(text: str) -> list[str]:
-    return [s for s in (re.sub(r"[^a-z ]", "", p.lower()).strip() for p in re.split(r"[.?!]", text)) if s]
+    return [s for s in (_canonical(p) for p in re.split(r"[.?!]", text)) if s]
 
 
 def coverage(call: SynthCall, heard: str) -> float:
-    """Share of the script's sentences whose words were all heard, in order, somewhere."""
-    said = " ".join(re.sub(r"[^a-z ]", " ", heard.lower()).split())
+    """Share of the script's sentences whose words were all heard, in order, somewhere (both sides
+    normalised as for WER, so "two hundred and ten dollars" and "$210" are the same words)."""
+    said = f" {_canonical(heard)} "
     sentences = [s for t in call.turns for s in _sentences(t.text)]
-    found = sum(1 for s in sentences if " ".join(s.split()) in said)
+    found = sum(1 for s in sentences if f" {s} " in said)
     return found / max(len(sentences), 1)
 
 

@@ -4,20 +4,22 @@ Whisper failure modes (text invented over silence or music, repetition loops).""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import ctranslate2
 
 from app.errors import BadRequest
-from app.speech import vad
+from app.speech import clips, vad
 from app.speech.audio import SAMPLE_RATE, Samples
 from app.speech.whisper_features import BlockedFeatureExtractor
 from app.transcript import Word
 
 BUNDLED_MODEL_NAME = "tiny.en"
+# Clips whose features are built at once when decoding in batches: bounded memory on long calls.
+CLIPS_PER_RUN = 32
 # A phrase of up to this many words repeated more than MAX_REPEATS times in a row is a loop.
 LOOP_MAX_PHRASE = 6
 LOOP_MAX_REPEATS = 3
@@ -71,6 +73,7 @@ class WhisperTranscriber:
         cpu_threads: int,
         vad_filter: bool,
         workers: int,
+        batch_size: int = 1,
     ) -> None:
         from faster_whisper import WhisperModel
 
@@ -86,6 +89,7 @@ class WhisperTranscriber:
         vad.bound_vad_memory()
         self._beam_size = beam_size
         self._vad_filter = vad_filter
+        self._batch_size = batch_size
 
     @property
     def multilingual(self) -> bool:
@@ -111,6 +115,21 @@ class WhisperTranscriber:
         # Whisper falls back to sampling when a window decodes badly: seed it, so that the same
         # audio gives the same transcript.
         ctranslate2.set_random_seed(0)
+        if self._batch_size > 1 and self._vad_filter:
+            words, detected = self._batched(audio, language, on_progress)
+        else:
+            words, detected = self._window_by_window(audio, language, on_progress)
+        return Recognition(words=remove_repetition_loops(words), language=detected)
+
+    def _window_by_window(
+        self,
+        audio: Samples,
+        language: str | None,
+        on_progress: Callable[[float], None] | None = None,
+        offset: float = 0.0,
+    ) -> tuple[list[Word], str]:
+        """faster-whisper's usual decoding: 30 s windows one after another, each with beam search
+        and, where it fails, the temperature fallback."""
         segments, info = self._model.transcribe(
             audio,
             language=language,
@@ -128,11 +147,66 @@ class WhisperTranscriber:
         for segment in segments:
             if on_progress is not None:
                 on_progress(min(1.0, float(segment.end) / total))
-            for w in segment.words or []:
-                text = w.word.strip()
-                if text:
-                    words.append(Word(text, round(float(w.start), 3), round(float(w.end), 3), float(w.probability)))
-        return Recognition(words=remove_repetition_loops(words), language=info.language)
+            words.extend(_words(segment.words or [], offset))
+        return words, info.language
+
+    def _batched(
+        self, audio: Samples, language: str | None, on_progress: Callable[[float], None] | None
+    ) -> tuple[list[Word], str]:
+        """Speech clips decoded in batches; a clip the check in `clips` rejects is decoded again
+        window by window."""
+        from faster_whisper import BatchedInferencePipeline
+
+        speech = clips.speech_clips(audio)
+        total = max(len(audio) / SAMPLE_RATE, 1e-6)
+        detected = language or "en"
+        words: list[Word] = []
+        for first in range(0, len(speech), CLIPS_PER_RUN):
+            group = speech[first : first + CLIPS_PER_RUN]
+            # A pipeline per run: it keeps state between the batches of one run.
+            segments, info = BatchedInferencePipeline(self._model).transcribe(
+                audio,
+                language=language,
+                beam_size=self._beam_size,
+                word_timestamps=True,
+                batch_size=self._batch_size,
+                clip_timestamps=[clip.as_clip_timestamp() for clip in group],
+            )
+            detected = info.language
+            decoded: dict[int, tuple[clips.Decoded, list[Word]]] = {}
+            for segment in segments:
+                index = min(range(len(group)), key=lambda i: abs(group[i].start - float(segment.start)))
+                clip_words = _words(segment.words or [], 0.0)
+                decoded[index] = (
+                    clips.Decoded(
+                        [w.word for w in clip_words],
+                        float(segment.compression_ratio),
+                        float(segment.avg_logprob),
+                        float(segment.no_speech_prob),
+                    ),
+                    clip_words,
+                )
+            for index, clip in enumerate(group):
+                found = decoded.get(index)
+                if clips.needs_redecoding(clip, found[0] if found else None):
+                    start, end = int(clip.start * SAMPLE_RATE), int(clip.end * SAMPLE_RATE)
+                    words.extend(self._window_by_window(audio[start:end], detected, offset=clip.start)[0])
+                elif found:
+                    words.extend(found[1])
+                if on_progress is not None:
+                    on_progress(min(1.0, clip.end / total))
+        return words, detected
+
+
+def _words(words: Iterable[Any], offset: float) -> list[Word]:
+    out = []
+    for w in words:
+        text = w.word.strip()
+        if text:
+            out.append(
+                Word(text, round(float(w.start) + offset, 3), round(float(w.end) + offset, 3), float(w.probability))
+            )
+    return out
 
 
 def _norm(word: str) -> str:

@@ -137,10 +137,16 @@ def load_rttm(path: Path) -> Any:
     return annotation
 
 
-def wer(reference: str, hypothesis: str) -> float:
-    import jiwer
+def normalise(text: str) -> str:
+    """Whisper's English normaliser: case, punctuation, spellings and spoken numbers ("two hundred
+    and ten dollars" and "$210" both become "$210")."""
     from whisper_normalizer.english import EnglishTextNormalizer
 
-    normalise = EnglishTextNormalizer()
+    return " ".join(EnglishTextNormalizer()(text).split())
+
+
+def wer(reference: str, hypothesis: str) -> float:
+    import jiwer
+
     ref, hyp = normalise(reference), normalise(hypothesis)
     return float(jiwer.wer(ref, hyp)) if ref.strip() else 0.0
