@@ -28,7 +28,7 @@ def sentence() -> np.ndarray:
 
 
 def _decoded(words: list[str], compression: float = 1.5, logprob: float = -0.3) -> clips.Decoded:
-    return clips.Decoded(words, compression, logprob, 0.01)
+    return clips.Decoded(words, compression, logprob)
 
 
 def test_a_good_clip_is_kept() -> None:

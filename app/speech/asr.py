@@ -182,7 +182,6 @@ class WhisperTranscriber:
                         [w.word for w in clip_words],
                         float(segment.compression_ratio),
                         float(segment.avg_logprob),
-                        float(segment.no_speech_prob),
                     ),
                     clip_words,
                 )

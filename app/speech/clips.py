@@ -68,7 +68,6 @@ class Decoded:
     words: list[str]
     compression_ratio: float
     avg_logprob: float
-    no_speech_prob: float
 
 
 def _has_loop(words: list[str]) -> bool:
