@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
 from app import analysis, redaction
+from app.analysis.llm import LLMAnalyzer
 from app.errors import BadRequest
 from app.speech import audio_redaction, memory, metrics
 from app.speech.audio import DecodedAudio, channels_differ
@@ -20,7 +21,7 @@ from app.speech.diarization import ChannelDiarizer, Diarizer, SpeakerCount, Spea
 from app.speech.registry import ModelRegistry
 from app.speech.result import ResultSegment, ResultWord, TimeSpan, TranscriptionResult
 from app.speech.speakers import attribute_words, build_transcript, fit_segments_to_turns
-from app.transcript import merge_spans
+from app.transcript import Word, merge_spans
 
 ChannelMode = Literal["auto", "split", "mix"]
 
@@ -128,6 +129,26 @@ def run(
 
     progress.stage(Stage.ANALYZING, STAGE_START[Stage.ANALYZING])
     started = time.perf_counter()
+    # Who spoke when, overlaps included: a channel split knows it exactly; otherwise the turns say.
+    activity = diarizer.activity(audio) if isinstance(diarizer, ChannelDiarizer) else turns
+    result = assemble(words, turns, activity, recognition.language, audio.duration, options, models.llm, thresholds)
+    timings.record("analysis", started)
+    memory.release_free_memory()
+    return result
+
+
+def assemble(
+    words: list[Word],
+    turns: list[SpeakerTurn],
+    activity: list[SpeakerTurn],
+    language: str,
+    duration: float,
+    options: TranscriptionOptions,
+    llm: LLMAnalyzer | None = None,
+    thresholds: metrics.Thresholds | None = None,
+) -> TranscriptionResult:
+    """Words that have their speakers -> the result: card data masked, segments and roles,
+    metrics, analysis, and a last redaction pass over every string."""
     # Card numbers are masked in the words themselves, before any text is built from them.
     heard = list(words)
     words, findings = redaction.redact_words(words, redact_pii=options.redact_pii)
@@ -140,23 +161,21 @@ def run(
         transcript.segments, [SpeakerTurn(t.start, t.end, relabel[t.speaker]) for t in turns if t.speaker in relabel]
     )
     transcript = replace(transcript, segments=segments)
-    # Who spoke when, overlaps included: a channel split knows it exactly; otherwise the turns say.
-    activity = diarizer.activity(audio) if isinstance(diarizer, ChannelDiarizer) else turns
     call_metrics = metrics.compute(
         transcript.words,
         [SpeakerTurn(t.start, t.end, relabel[t.speaker]) for t in activity if t.speaker in relabel],
-        duration=audio.duration,
+        duration=duration,
         roles=transcript.roles,
         thresholds=thresholds or metrics.Thresholds(),
     )
-    ai_analysis = analysis.analyze(transcript, findings=findings, instructions=options.instructions, llm=models.llm)
+    ai_analysis = analysis.analyze(transcript, findings=findings, instructions=options.instructions, llm=llm)
     result = TranscriptionResult(
         transcript=transcript.text,
-        duration_seconds=round(audio.duration, 3),
+        duration_seconds=round(duration, 3),
         segments=[ResultSegment(start=s.start, end=s.end, speaker=s.speaker, text=s.text) for s in transcript.segments],
         speakers=transcript.speakers,
         roles=transcript.roles,
-        language=recognition.language,
+        language=language,
         word_timestamps=[
             ResultWord(word=w.word, start=w.start, end=w.end, speaker=w.speaker) for w in transcript.words
         ],
@@ -165,9 +184,6 @@ def run(
         masked_spans=[TimeSpan(start=start, end=end) for start, end in masked_spans],
     )
     # The last pass: every string that is stored or returned, whatever produced it.
-    result = TranscriptionResult.model_validate(
+    return TranscriptionResult.model_validate(
         redaction.redact_result(result.model_dump(), redact_pii=options.redact_pii)
     )
-    timings.record("analysis", started)
-    memory.release_free_memory()
-    return result
