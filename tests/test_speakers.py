@@ -6,11 +6,11 @@ import numpy as np
 
 from app.speech.asr import remove_repetition_loops
 from app.speech.audio import SAMPLE_RATE, DecodedAudio, channels_differ
+from app.speech.clustering import cluster_windows
 from app.speech.diarization import (
     ChannelDiarizer,
     SpeakerCount,
     SpeakerTurn,
-    cluster_windows,
     turns_from_windows,
 )
 from app.speech.speakers import (
@@ -144,6 +144,47 @@ def test_an_exact_count_is_exact_and_ignores_the_backend() -> None:
     labels = cluster_windows(two, SpeakerCount(exact=2), lambda e: np.zeros(len(e), dtype=int))
     assert labels == [0] * 6 + [1] * 6
     assert set(cluster_windows(two, SpeakerCount(exact=1), lambda e: truth)) == {0}
+
+
+def _alike_voices(rng: np.random.Generator, cosine: float, windows: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two voices whose centres have this cosine, each window close to its own centre."""
+    first = rng.normal(size=192)
+    first /= np.linalg.norm(first)
+    other = rng.normal(size=192)
+    other -= (other @ first) * first
+    other /= np.linalg.norm(other)
+    second = cosine * first + np.sqrt(1 - cosine**2) * other
+    x = np.concatenate([c + 0.012 * rng.normal(size=(windows, 192)) for c in (first, second)]).astype(np.float32)
+    return x, np.repeat(np.arange(2), windows)
+
+
+def test_two_alike_voices_stay_two_where_the_backend_merges_them() -> None:
+    """Issue 13: clusters with centroids >= 0.875 alike were merged into one voice, and on 8 kHz
+    audio two people pass that bar."""
+    rng = np.random.default_rng(3)
+    two, truth = _alike_voices(rng, 0.9, 20)
+    labels = np.array(cluster_windows(two, SpeakerCount(), lambda e: np.zeros(len(e), dtype=int)))
+    assert len(set(labels.tolist())) == 2
+    assert (labels == truth).mean() >= 0.95
+
+
+def test_one_voice_stays_one_whatever_the_backend_says() -> None:
+    rng = np.random.default_rng(4)
+    centre = rng.normal(size=192)
+    for windows in (12, 20, 40):
+        one = (centre + 0.5 * rng.normal(size=(windows, 192))).astype(np.float32)
+        assert set(cluster_windows(one, SpeakerCount(), lambda e: np.arange(len(e)) % 2)) == {0}
+
+
+def test_a_forced_two_splits_the_voices_not_a_few_odd_windows() -> None:
+    """speakers=2 once split off the two oddest windows (agglomerative clustering on cosine) and
+    left both people in the other cluster."""
+    rng = np.random.default_rng(5)
+    two, truth = _alike_voices(rng, 0.5, 15)
+    odd = rng.normal(size=(2, 192)).astype(np.float32)
+    unused = lambda e: np.zeros(len(e), dtype=int)  # noqa: E731  (an exact count never asks the backend)
+    labels = cluster_windows(np.concatenate([two, odd]), SpeakerCount(exact=2), unused)
+    assert (np.asarray(labels[: len(truth)]) == truth).mean() >= 0.95
 
 
 def test_a_short_answer_between_two_turns_keeps_its_speaker() -> None:

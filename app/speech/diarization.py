@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -19,9 +18,8 @@ import numpy.typing as npt
 
 from app.errors import ServiceUnavailable
 from app.speech.audio import SAMPLE_RATE, DecodedAudio
+from app.speech.clustering import cluster_windows
 
-# senko's clustering gives up below this many windows (about 8 s of speech) and calls it one voice.
-MIN_WINDOWS_TO_CLUSTER = 10
 # Long recordings are clustered with UMAP + HDBSCAN instead of spectral clustering (senko's rule).
 LONG_AUDIO_SECONDS = 1200.0
 # Windows whose features are computed and embedded together (senko embeds 64 at a time).
@@ -74,71 +72,6 @@ def turns_from_windows(windows: list[tuple[float, float]], labels: list[int]) ->
             start = middle
         turns.append([start, end, lab])
     return [SpeakerTurn(round(s, 3), round(e, 3), label(lab)) for s, e, lab in turns if e > s]
-
-
-def _normalise(embeddings: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    norms = np.linalg.norm(embeddings, axis=1, keepdims=True)
-    normalised: npt.NDArray[np.float32] = embeddings / np.maximum(norms, 1e-9)
-    return normalised
-
-
-def _centroids(x: npt.NDArray[np.float32], labels: npt.NDArray[np.int_]) -> tuple[list[int], npt.NDArray[np.float32]]:
-    present = sorted(set(labels.tolist()))
-    return present, _normalise(np.stack([x[labels == c].mean(axis=0) for c in present]))
-
-
-def merge_closest(x: npt.NDArray[np.float32], labels: npt.NDArray[np.int_], most: int) -> npt.NDArray[np.int_]:
-    """Merge the two clusters whose centroids are most alike until at most `most` remain."""
-    labels = labels.copy()
-    while len(set(labels.tolist())) > most:
-        present, centroids = _centroids(x, labels)
-        similarity = centroids @ centroids.T
-        np.fill_diagonal(similarity, -np.inf)
-        i, j = np.unravel_index(int(np.argmax(similarity)), similarity.shape)
-        labels[labels == present[j]] = present[i]
-    return labels
-
-
-def by_first_appearance(labels: npt.NDArray[np.int_]) -> list[int]:
-    order: dict[int, int] = {}
-    for lab in labels.tolist():
-        order.setdefault(lab, len(order))
-    return [order[lab] for lab in labels.tolist()]
-
-
-def exact_clusters(x: npt.NDArray[np.float32], k: int) -> npt.NDArray[np.int_]:
-    """Exactly `k` clusters (fewer only when there are fewer windows): agglomerative clustering on
-    cosine distance, which, unlike spectral clustering, needs no minimum number of windows."""
-    from sklearn.cluster import AgglomerativeClustering
-
-    k = min(k, len(x))
-    if k <= 1:
-        return np.zeros(len(x), dtype=np.int_)
-    labels: npt.NDArray[np.int_] = AgglomerativeClustering(
-        n_clusters=k, metric="cosine", linkage="average"
-    ).fit_predict(x)
-    return labels
-
-
-def cluster_windows(
-    embeddings: npt.NDArray[np.float32],
-    count: SpeakerCount,
-    estimate: Callable[[npt.NDArray[np.float32]], npt.NDArray[np.int_]],
-) -> list[int]:
-    """A speaker label per window. `estimate` is the backend's own clustering, which decides how
-    many voices there are; its answer is then held to the count the client gave: clusters beyond
-    the maximum are merged with their closest, and too few are split by clustering again."""
-    x = _normalise(embeddings)
-    low, high = count.bounds
-    if high <= 1 or len(x) == 0:
-        return [0] * len(x)
-    if count.exact is not None:
-        return by_first_appearance(exact_clusters(x, count.exact))
-    labels = np.asarray(estimate(embeddings)) if len(x) >= MIN_WINDOWS_TO_CLUSTER else np.zeros(len(x), dtype=np.int_)
-    labels = merge_closest(x, labels, high)
-    if len(set(labels.tolist())) < low:
-        labels = exact_clusters(x, low)
-    return by_first_appearance(labels)
 
 
 class SenkoDiarizer:
