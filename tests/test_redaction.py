@@ -324,3 +324,25 @@ def test_a_card_heard_as_amounts_is_masked_and_amounts_stay() -> None:
     assert number[4:-4] not in "".join(c for c in text if c.isdigit())
     assert text.endswith("That's $48.25, $9.99 and $1,200.50 on the bill.")
     assert any(f.kind == "card" for f in findings)
+
+
+def test_a_code_after_a_card_whose_digits_were_lost_is_masked() -> None:
+    """Seen on 8 kHz u-law (dev split): the card number itself was lost to the recognizer and the
+    question came back as "I'm not being made, please"; the code that followed was shown."""
+    said = [
+        ("My master car went with me a little too. Well, it's 45, 61.", "C"),
+        ("And be it for you, mate.", "A"), ("Well, flash went behind.", "C"),
+        ("I'm not being made,", "A"), ("please. Six, two, two.", "C"),
+        ("Hold on. It's been taken today, 896 dollars.", "A"),
+    ]  # fmt: skip
+    words = [Word(w, 0.0, 0.1, speaker=who) for text, who in said for w in text.split()]
+    masked, findings = redact_words(words, redact_pii=False)
+    text = " ".join(w.word for w in masked)
+    assert "Six, two, two" not in text
+    assert "896 dollars" in text
+    assert "CVV (redacted)" in [f.description for f in findings]
+    # What a mask leaves showing of a card is not taken for its code.
+    shown, _ = redact_words(
+        [Word(w, 0.0, 0.1, speaker="A") for w in "Credit card 4240 **** **** 4752".split()], redact_pii=False
+    )
+    assert " ".join(w.word for w in shown) == "Credit card 4240 **** **** 4752"

@@ -17,6 +17,10 @@ from app.transcript import Word
 INTERRUPTION_WORDS = 2
 MONEY_WORDS = {"dollar", "dollars", "bucks", "cents", "usd", "pounds", "euros"}
 CARD_CONTEXT = re.compile(r"\b(card|visa|master ?card|amex|american express|discover|debit|credit)\b", re.I)
+# A brand as the recognizer may write it, when the digits of the card itself were lost ("my master car").
+CARD_MENTION = re.compile(r"\b(card|cards|visa|master ?car\w*|amex|american express|discover|debit|credit)\b", re.I)
+# How far (in words) a mention of a card reaches to a short number that may be its code.
+CODE_AFTER_MENTION = 45
 CVV_CONTEXT = re.compile(
     r"\b(cvv|cvc|csc|cv2|security code|security number|code on the (back|front))\b"
     r"|\b(three|four|3|4)\s*-?\s*digit (code|number)\b",
@@ -65,6 +69,12 @@ class Redaction:
 def _context_before(words: Sequence[str], index: int, pattern: re.Pattern[str], reach: int = KEYWORD_REACH) -> bool:
     window = " ".join(words[max(0, index - reach) : index])
     return bool(pattern.search(window))
+
+
+def _beside_mask(words: Sequence[str], run: list[int]) -> bool:
+    """The run is what a mask left showing ("Credit card 4242 **** **** 4242")."""
+    around = [words[i] for i in (run[0] - 1, run[-1] + 1) if 0 <= i < len(words)]
+    return any("*" in w for w in around)
 
 
 def _cue_index(words: Sequence[str], index: int, pattern: re.Pattern[str], reach: int = KEYWORD_REACH) -> int | None:
@@ -228,9 +238,16 @@ def find_sensitive(words: Sequence[str], *, redact_pii: bool = False, card_at: i
         elif (
             3 <= len(digits) <= 4
             and not money
-            and near_card
-            and card_seen_at is not None
-            and first > card_seen_at
+            and (
+                (near_card and card_seen_at is not None and first > card_seen_at)
+                # The card's own digits were lost, but it was named: a short number soon after
+                # is as likely its code ("My master car ... please. Six, two, two.").
+                or (
+                    card_seen_at is None
+                    and _context_before(words, first, CARD_MENTION, CODE_AFTER_MENTION)
+                    and not _beside_mask(words, run)
+                )
+            )
             and not _context_before(words, first, LAST_DIGITS, 3)
         ):
             # A short number soon after a card, not its expiry: its code, whatever the question
