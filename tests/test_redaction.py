@@ -342,7 +342,6 @@ def test_a_code_after_a_card_whose_digits_were_lost_is_masked() -> None:
     assert "896 dollars" in text
     assert "CVV (redacted)" in [f.description for f in findings]
     # What a mask leaves showing of a card is not taken for its code.
-    shown, _ = redact_words(
-        [Word(w, 0.0, 0.1, speaker="A") for w in "Credit card 4240 **** **** 4752".split()], redact_pii=False
-    )
-    assert " ".join(w.word for w in shown) == "Credit card 4240 **** **** 4752"
+    description = "Credit card 4240 **** **** 4752"
+    shown, _ = redact_words([Word(w, 0.0, 0.1, speaker="A") for w in description.split(" ")], redact_pii=False)
+    assert " ".join(w.word for w in shown) == description
