@@ -180,3 +180,34 @@ def test_the_name_given_when_asked_after_a_lead_in() -> None:
 )  # fmt: skip
 def test_a_disclosure_garbled_in_the_opening(turns: tuple[tuple[str, str], ...], disclosed: bool) -> None:
     assert analyse(*turns)["compliance"]["recording_disclosure"] is disclosed
+
+
+@pytest.mark.parametrize(
+    ("turns", "outcome"),
+    [
+        # A call back promised, the verb misheard ("ring" as "bring"): not settled on this call.
+        ((("Agent", "Renewals desk. How can I help?"), ("Customer", "I need to go over my renewal."),
+          ("Agent", "No problem. Okay, someone will bring you tomorrow afternoon to go through it."),
+          ("Customer", "Perfect, thanks.")), "partial"),
+        # A payment taken with money still owed.
+        ((("Agent", "What can you manage today?"), ("Customer", "Maybe two hundred dollars."),
+          ("Agent", "Okay, I've taken two hundred dollars, and four hundred dollars still outstanding."),
+          ("Customer", "Great, thanks.")), "partial"),
+        # The customer's request refused in other words.
+        ((("Customer", "I want the call out fee taken off my bill."),
+          ("Agent", "Unfortunately, my fee stays. I don't have a way to remove it."),
+          ("Customer", "Unbelievable. Goodbye.")), "unresolved"),
+    ],
+)  # fmt: skip
+def test_outcomes_said_in_other_words(turns: tuple[tuple[str, str], ...], outcome: str) -> None:
+    closing = (("Agent", "Anything else on your mind?"), ("Customer", "No."), ("Agent", "Okay."),
+               ("Customer", "Bye."))  # fmt: skip
+    assert analyse(*turns, *closing)["call_outcome"] == outcome
+
+
+def test_a_second_line_team_is_not_a_second_phone_line() -> None:
+    result = analyse(
+        ("Customer", "I can't log into my online account, it says locked."),
+        ("Agent", "Let me try a couple of things. I'm passing it to our second line team."),
+    )
+    assert result["call_type"] == "support"

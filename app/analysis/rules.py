@@ -43,7 +43,7 @@ CALL_TYPES: dict[CallType, list[tuple[re.Pattern[str], float]]] = {
         (r"\b(interested in|pricing|quote|promotion|offer|package)\b", 1.0),
         (r"\border\b", 0.5),
         (
-            r"\b(sign me up|premium|faster (plan|package|speed)|(second|another|extra) line|"
+            r"\b(sign me up|premium|faster (plan|package|speed)|(second|another|extra) line(?! (team|support|tech))|"
             r"how much (would|does|is))\b",
             2.0,
         ),
@@ -66,7 +66,7 @@ CALL_TYPES: dict[CallType, list[tuple[re.Pattern[str], float]]] = {
     "support": _cues(
         (r"\b(not working|stopped working|doesn't work|does not work|broken|error|crash\w*)\b", 2.0),
         (
-            r"\b(reset|restart|reboot|troubleshoot\w*|install\w*|set ?up|configure|login|log in|password)\b",
+            r"\b(reset|restart|reboot|troubleshoot\w*|install\w*|set ?up|configure|login|log ?in(to)?|password)\b",
             1.5,
         ),
         (r"\b(internet|connection|wi-?fi|router|device|app|website|outage|dropping)\b", 1.0),
@@ -102,7 +102,9 @@ OUTCOMES: dict[CallOutcome, list[tuple[re.Pattern[str], float]]] = {
         (r"\b(nothing (else )?I can do|still (not|doesn't|isn't))\b", 2.0),
         (r"\b(no solution|not resolved)\b", 2.5),
         (
-            r"\b(won't|will not|doesn't|does not) (let|allow) (me|us)\b|\bno way (to|for me)\b|\b(the fee|it) stays\b",
+            r"\b(won't|will not|doesn't|does not) (let|allow) (me|us)\b"
+            r"|\b(no|don't have a|do not have a) way (to|for me)\b"
+            r"|\b((the|my|your|that) (fee|charge)|it) (stays|remains|stands)\b",
             2.0,
         ),
         (r"\b(unfortunately|I'm afraid|I am afraid)\b", 0.5),
@@ -115,8 +117,14 @@ OUTCOMES: dict[CallOutcome, list[tuple[re.Pattern[str], float]]] = {
     "partial": _cues(
         (r"\b(partial(ly)?|part of (it|the)|for now|in the meantime|remaining balance|rest of the)\b", 2.0),
         (r"\b(follow up|call (us |you )?back|next week|temporary|workaround|tomorrow)\b", 1.0),
-        (r"\b(rest|remainder|remaining|still (outstanding|owing|owed|due))\b", 1.0),
-        (r"\b(someone|somebody|we) will (call|ring|contact|reach out|get back)\b", 1.0),
+        (r"\b(rest|remainder|remaining)\b", 1.0),
+        (r"\bstill (outstanding|owing|owed|due|to pay|left)\b", 2.0),
+        # Someone else gets back to the customer later, whatever the verb was heard as ("bring you").
+        (
+            r"\b(someone|somebody|we|they|a colleague|an engineer|a technician) (will|'ll|is going to) "
+            r"(\w+ )?(you|back)\b",
+            1.0,
+        ),
     ),
     "resolved": _cues(
         (r"\b(resolved|taken care of|fixed|sorted|all set|working (now|again)|that did it)\b", 2.0),
