@@ -232,3 +232,15 @@ def test_a_fitted_segment_never_reaches_into_its_neighbours() -> None:
     assert fitted[0].end <= segments[1].start
     assert fitted[1].start >= fitted[0].end
     assert fitted[1].end == 4.5
+
+
+def test_a_turn_change_is_never_moved_into_a_number_being_read() -> None:
+    """The pauses between a card's digit groups are as long as a turn change; the snap once moved
+    the change back into the number and gave its last group to the agent."""
+    spoken = [
+        ("is", "C", 18.66, 19.1), ("4532,", "C", 19.1, 20.06), ("294,", "C", 20.54, 21.16),
+        ("177,", "C", 21.78, 22.66), ("631,", "C", 23.88, 24.36), ("1.", "A", 24.8, 25.04),
+        ("Thank", "A", 25.56, 25.98), ("you.", "A", 25.98, 26.46),
+    ]  # fmt: skip
+    words = snap_turn_boundaries([Word(w, s, e, speaker=who) for w, who, s, e in spoken])
+    assert [w.speaker for w in words] == ["C"] * 6 + ["A"] * 2

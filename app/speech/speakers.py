@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from app.redaction import spoken_digits
 from app.speech.diarization import SpeakerTurn, label
 from app.transcript import AGENT, CUSTOMER, DiarizedTranscript, Segment, Word
 
@@ -86,6 +87,16 @@ def _boundary_score(words: list[Word], k: int) -> float:
     return gap + (SENTENCE_END_BONUS if words[k - 1].word.endswith(SENTENCE_END) else 0.0)
 
 
+def _is_number_word(word: str) -> bool:
+    bare = spoken_digits.strip(word)
+    return any(c.isdigit() for c in bare) or bare in spoken_digits.UNITS or bare in spoken_digits.TEENS
+
+
+def _inside_number(words: list[Word], k: int) -> bool:
+    """The point before word k falls between two words of one number."""
+    return _is_number_word(words[k - 1].word) and _is_number_word(words[k].word)
+
+
 def snap_turn_boundaries(words: list[Word], reach: int = 3, margin: float = 0.15) -> list[Word]:
     """People take turns at pauses and sentence ends: move each change of speaker to the best such
     point within `reach` words of it, when that point is clearly better than where it is. Diarization
@@ -105,7 +116,9 @@ def snap_turn_boundaries(words: list[Word], reach: int = 3, margin: float = 0.15
         while last + 1 < len(words) and words[last + 1].speaker == after:
             last += 1
         low, high = max(first + 1, i - reach), min(last, i + reach)
-        candidates = list(range(low, high + 1))
+        # A number is read by one person: never cut through one (its digit groups are paused
+        # between like sentences, "4532, 294, 177, 631, 1.").
+        candidates = [k for k in range(low, high + 1) if k == i or not _inside_number(words, k)]
         best = max(candidates, key=lambda k: (_boundary_score(words, k), -abs(k - i)), default=i)
         if best != i and _boundary_score(words, best) > _boundary_score(words, i) + margin:
             for k in range(min(best, i), max(best, i)):
