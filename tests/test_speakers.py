@@ -244,3 +244,23 @@ def test_a_turn_change_is_never_moved_into_a_number_being_read() -> None:
     ]  # fmt: skip
     words = snap_turn_boundaries([Word(w, s, e, speaker=who) for w, who, s, e in spoken])
     assert [w.speaker for w in words] == ["C"] * 6 + ["A"] * 2
+
+
+def test_a_segment_takes_in_its_speakers_turns_where_no_word_was_heard() -> None:
+    """The recognizer dropped a call's opening (0.4-4.5 s) and kept one word of its end; the voice
+    was there all the same. Across a hold of more than two seconds, a segment does not reach."""
+    segments = [
+        Segment(4.77, 6.3, "SPEAKER_00", "I"),
+        Segment(7.04, 9.5, "SPEAKER_01", "can't get my internet to connect."),
+        Segment(17.6, 18.9, "SPEAKER_01", "Oh, there it is."),
+    ]
+    turns = [
+        SpeakerTurn(0.45, 1.95, "SPEAKER_00"),
+        SpeakerTurn(2.15, 4.48, "SPEAKER_00"),
+        SpeakerTurn(4.77, 6.33, "SPEAKER_00"),
+        SpeakerTurn(7.04, 10.27, "SPEAKER_01"),
+        SpeakerTurn(17.58, 18.91, "SPEAKER_01"),
+        SpeakerTurn(30.21, 33.79, "SPEAKER_01"),
+    ]
+    fitted = fit_segments_to_turns(segments, turns)
+    assert [(s.start, s.end) for s in fitted] == [(0.45, 6.33), (7.04, 10.27), (17.58, 18.91)]

@@ -140,7 +140,11 @@ def relabel_by_first_word(words: list[Word]) -> list[str]:
     return list(mapping.values())
 
 
-def build_segments(words: list[Word], max_gap: float = 2.0) -> list[Segment]:
+# A pause longer than this starts a new segment (and a segment never reaches across one).
+MAX_SEGMENT_GAP = 2.0
+
+
+def build_segments(words: list[Word], max_gap: float = MAX_SEGMENT_GAP) -> list[Segment]:
     """Consecutive words of one speaker form a segment (a long pause also starts a new one)."""
     segments: list[Segment] = []
     current: list[Word] = []
@@ -189,14 +193,24 @@ def build_transcript(words: list[Word]) -> DiarizedTranscript:
     return DiarizedTranscript(words=words, segments=segments, speakers=speakers, roles=assign_roles(segments, speakers))
 
 
+def _continues(turn: SpeakerTurn, neighbour: SpeakerTurn, speaker: str, low: float, high: float) -> bool:
+    """`turn`, wholly within [low, high] (so no other segment's word is in it), goes on from
+    `neighbour` in one segment of `speaker`."""
+    gap = max(turn.start - neighbour.end, neighbour.start - turn.end)
+    return turn.speaker == speaker and gap <= MAX_SEGMENT_GAP and turn.start >= low and turn.end <= high
+
+
 def fit_segments_to_turns(segments: list[Segment], turns: list[SpeakerTurn]) -> list[Segment]:
     """Each segment spans the same speaker's turns it overlaps (never into its neighbours), rather
-    than its first word's start to its last word's end.
+    than its first word's start to its last word's end, and the same speaker's turns next to it in
+    which no word was heard.
 
     Whisper's word times are rough at the edges of speech (tiny.en runs a word into the pause after
     it, or starts a turn's first word late); the diarizer's turns follow the voice itself. On the
     evaluation corpus's dev split, segments cut at the words had a DER of 0.22 (u-law 0.25) where
-    the turns had 0.15; fitted to the turns, 0.16 (0.18). `turns` carry the segments' labels."""
+    the turns had 0.15; fitted to the turns, 0.16 (0.18). The recognizer also drops whole phrases
+    (most often a call's opening); the voice was there all the same. `turns` carry the segments'
+    labels."""
     fitted: list[Segment] = []
     ordered = sorted(turns, key=lambda t: t.start)
     first = 0
@@ -204,17 +218,24 @@ def fit_segments_to_turns(segments: list[Segment], turns: list[SpeakerTurn]) -> 
         while first < len(ordered) and ordered[first].end <= segment.start:
             first += 1  # over for this segment and every later one
         own = []
-        for turn in ordered[first:]:
+        for j in range(first, len(ordered)):
+            turn = ordered[j]
             if turn.start >= segment.end:
                 break
             if turn.speaker == segment.speaker and turn.end > segment.start:
-                own.append(turn)
+                own.append(j)
         if not own:
             fitted.append(segment)
             continue
         low = fitted[-1].end if fitted else 0.0
         high = segments[i + 1].start if i + 1 < len(segments) else float("inf")
-        start = max(min(t.start for t in own), low)
-        end = max(min(max(t.end for t in own), high), start)
+        before, after = own[0], own[-1]
+        while before > 0 and _continues(ordered[before - 1], ordered[before], segment.speaker, low, high):
+            before -= 1
+        while after + 1 < len(ordered) and _continues(ordered[after + 1], ordered[after], segment.speaker, low, high):
+            after += 1
+        spanned = [ordered[j] for j in (before, *own, after)]
+        start = max(min(t.start for t in spanned), low)
+        end = max(min(max(t.end for t in spanned), high), start)
         fitted.append(replace(segment, start=round(start, 3), end=round(end, 3)))
     return fitted
