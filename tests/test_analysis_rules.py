@@ -211,3 +211,24 @@ def test_a_second_line_team_is_not_a_second_phone_line() -> None:
         ("Agent", "Let me try a couple of things. I'm passing it to our second line team."),
     )
     assert result["call_type"] == "support"
+
+
+def test_function_words_and_nationalities_are_no_ones_name() -> None:
+    result = analyse(
+        ("Agent", "Thanks for calling. How can I help you today?"),
+        ("Customer", "Hi. Can someone call me, American, at 759 555 1862?"),
+        ("Agent", "Sure. Someone from that team will call you within two business days."),
+        ("Customer", "Maybe tomorrow. Okay, thanks."),
+    )
+    assert result["agent"]["name"] is None
+    assert result["customer"]["name"] is None
+
+
+def test_the_answer_to_the_name_question_left_in_the_agents_turn() -> None:
+    """Diarization did not split the question from its answer."""
+    result = analyse(
+        ("Agent", "Riverside Water. How can I help?"),
+        ("Customer", "I'm behind on my bill and I can't pay it all at once."),
+        ("Agent", "Let me pull up the account. What name is it under? Keith Stevens. We can split it up."),
+    )
+    assert result["customer"]["name"] == "Keith Stevens"

@@ -6,7 +6,9 @@ from __future__ import annotations
 import itertools
 import re
 
-from app.analysis.money import to_digits
+from spacy.lang.en.stop_words import STOP_WORDS
+
+from app.analysis.money import split_sentences, to_digits
 from app.analysis.schema import Agent, Customer
 from app.redaction import digit_runs
 
@@ -82,10 +84,15 @@ SPOKEN_EMAIL = re.compile(
 PHONE_CONTEXT = re.compile(r"\b(phone|number|call me|reach me|cell|mobile|callback|call back|contact)\b", re.I)
 
 
+# English function words are never a name ("Someone from that team...", "Maybe three hundred"),
+# except the few that are also given names.
+FUNCTION_WORDS = frozenset(STOP_WORDS) - {"will", "may", "bill"} | {"maybe", "nope", "yep", "perhaps"}
+
+
 def _clean_name(name: str | None) -> str | None:
     if not name:
         return None
-    words = [w for w in name.split() if w.strip(".,") not in NOT_NAMES]
+    words = [w for w in name.split() if w.strip(".,") not in NOT_NAMES and w.strip(".,").lower() not in FUNCTION_WORDS]
     return " ".join(words) or None
 
 
@@ -146,14 +153,28 @@ def _fullest(names: list[str], exclude: set[str]) -> str | None:
     return next((n for n in kept if " " in n), kept[0] if kept else None)
 
 
+def _name_in_answer(answer: str) -> str | None:
+    name = introduced_name(answer) or _fullest(spoken_names(answer), set())
+    if name is None:
+        leading = LEADING_NAME.match(answer)
+        name = _clean_name(leading.group("name")) if leading else None
+    return name
+
+
 def answer_to_name_question(turns: list[tuple[str, str]]) -> str | None:
-    """What the customer says right after being asked for their name."""
-    for (role, text), (next_role, answer) in itertools.pairwise(turns):
-        if role == "Agent" and next_role != "Agent" and NAME_QUESTION.search(text):
-            name = introduced_name(answer) or _fullest(spoken_names(answer), set())
-            if name is None:
-                leading = LEADING_NAME.match(answer)
-                name = _clean_name(leading.group("name")) if leading else None
+    """What the customer says right after being asked for their name: the next turn, or, where
+    diarization left the answer in the agent's turn, the sentence after the question there."""
+    for (role, text), (next_role, answer) in itertools.pairwise([*turns, ("", "")]):
+        if role != "Agent" or not NAME_QUESTION.search(text):
+            continue
+        sentences = split_sentences(text)
+        asked = max(i for i, sentence in enumerate(sentences) if NAME_QUESTION.search(sentence))
+        if asked + 1 < len(sentences) and sentences[asked].endswith("?"):
+            name = _looks_like_name(sentences[asked + 1])  # a bare name, nothing else
+            if name:
+                return name
+        if next_role not in ("Agent", ""):
+            name = _name_in_answer(answer)
             if name:
                 return name
     return None

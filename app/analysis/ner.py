@@ -12,7 +12,8 @@ import threading
 from functools import lru_cache
 from typing import Any
 
-NAME_LABELS = ("PERSON", "ORG", "GPE", "NORP")
+# Not NORP: a nationality ("American") is no one's name.
+NAME_LABELS = ("PERSON", "ORG", "GPE")
 _lock = threading.Lock()
 
 
