@@ -232,3 +232,18 @@ def test_the_answer_to_the_name_question_left_in_the_agents_turn() -> None:
         ("Agent", "Let me pull up the account. What name is it under? Keith Stevens. We can split it up."),
     )
     assert result["customer"]["name"] == "Keith Stevens"
+
+
+def test_an_amount_cut_in_two_by_a_turn_change_is_still_read() -> None:
+    result = analyse(
+        ("Agent", "How much can you put down today?"),
+        ("Customer", "Maybe two hundred dollars."),
+        ("Agent", "Okay, I've taken two hundred and"),
+        ("Customer", "twenty three dollars today, and the rest next month."),
+    )
+    assert result["financial"]["payment_today"] == "$223.00"
+
+
+def test_paying_up_a_bill_is_todays_payment() -> None:
+    result = analyse(("Customer", "I want to pay up my bill, it's eight hundred and ninety six dollars."))
+    assert result["financial"]["payment_today"] == "$896.00"

@@ -50,7 +50,7 @@ PURPOSES: list[tuple[str, re.Pattern[str]]] = [
         re.compile(
             r"\b(today|right now|process(ed|ing)? (a|the|your) payment|take (a|the) payment|paid|charg(e|ed|ing) "
             r"(it|your card|the card)|payment of|(has been|was|I've|I have) taken|went through|put down|"
-            r"pay(ing)? (off|it|this|that|the|my)|make a payment|settle)\b",
+            r"pay(ing)? (off|up|it|this|that|the|my)|make a payment|settle)\b",
             re.I,
         ),
     ),
@@ -150,10 +150,22 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
 
 
+def _utterances(turns: list[tuple[str, str]]) -> list[str]:
+    """Turns joined where one ends mid-sentence: diarization sometimes cuts a sentence, and an
+    amount with it ("I've taken two hundred and" | "twenty-three dollars today"), in two."""
+    joined: list[str] = []
+    for _, text in turns:
+        if joined and not joined[-1].rstrip().endswith((".", "?", "!")):
+            joined[-1] = f"{joined[-1]} {text}"
+        else:
+            joined.append(text)
+    return joined
+
+
 def mentions(turns: list[tuple[str, str]]) -> list[Mention]:
     """(role, text) turns -> every money mention, with what it was for."""
     found = []
-    for _, text in turns:
+    for text in _utterances(turns):
         for sentence in split_sentences(to_digits(text)):
             matches = list(AMOUNT.finditer(sentence))
             for i, m in enumerate(matches):
