@@ -3,6 +3,7 @@ window-by-window decoding when their batched decoding failed."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -107,3 +108,38 @@ def test_a_rejected_clip_gets_the_window_by_window_words(
         expected += transcriber._window_by_window(part, "en", offset=clip.start)[0]
     monkeypatch.setattr(clips, "needs_redecoding", lambda clip, decoded: True)
     assert transcriber.transcribe(audio, None).words == expected
+
+
+def test_speech_no_word_covers_is_found() -> None:
+    clip = clips.Clip(0.1, 12.0, 10.4, ((0.1, 2.0), (2.2, 4.5), (4.8, 12.0)))
+    # The opening (0.1-4.5 s) came back without a word; the rest was heard.
+    heard = [(5.0 + 0.5 * i, 5.4 + 0.5 * i) for i in range(14)]
+    assert clips.unheard(clip, heard) == [(0.1, 4.5)]
+    # A word in it, or a stretch shorter than a second, is not a hole.
+    assert clips.unheard(clip, [(1.0, 1.5), (3.0, 3.4), *heard]) == []
+    assert clips.unheard(clips.Clip(0.0, 3.0, 0.8, ((0.0, 0.8),)), []) == []
+
+
+def test_a_phrase_batched_decoding_left_out_is_decoded_on_its_own(
+    models: ModelRegistry, sentence: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whisper now and then leaves out a whole phrase of a long window, most often the first, and
+    the rest reads well enough to pass every check."""
+    from faster_whisper import BatchedInferencePipeline
+
+    transcriber = _transcriber(models)
+    audio = np.concatenate([_silence(0.5), sentence, _silence(0.4), sentence, _silence(0.5)])
+    second = 0.5 + len(sentence) / SAMPLE_RATE + 0.4
+    real = BatchedInferencePipeline.transcribe
+
+    def losing_the_first(self: BatchedInferencePipeline, *args: object, **kwargs: object) -> object:
+        segments, info = real(self, *args, **kwargs)
+        kept = [dataclasses.replace(s, words=[w for w in s.words or [] if w.start >= second - 0.2]) for s in segments]
+        return [s for s in kept if s.words], info
+
+    monkeypatch.setattr(BatchedInferencePipeline, "transcribe", losing_the_first)
+    monkeypatch.setattr(clips, "needs_redecoding", lambda clip, decoded: False)
+    words = transcriber.transcribe(audio, None).words
+    first = " ".join(w.word for w in words if w.start < second - 0.2)
+    assert wer(SENTENCE, first) < 0.3, first
+    assert [w.start for w in words] == sorted(w.start for w in words)

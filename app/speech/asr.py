@@ -188,13 +188,21 @@ class WhisperTranscriber:
             for index, clip in enumerate(group):
                 found = decoded.get(index)
                 if clips.needs_redecoding(clip, found[0] if found else None):
-                    start, end = int(clip.start * SAMPLE_RATE), int(clip.end * SAMPLE_RATE)
-                    words.extend(self._window_by_window(audio[start:end], detected, offset=clip.start)[0])
-                elif found:
-                    words.extend(found[1])
+                    clip_words = self._decode_span(audio, clip.start, clip.end, detected)
+                else:
+                    clip_words = found[1] if found else []
+                for start, end in clips.unheard(clip, [(w.start, w.end) for w in clip_words]):
+                    clip_words.extend(
+                        w for w in self._decode_span(audio, start, end, detected) if start <= w.start < end
+                    )
+                words.extend(sorted(clip_words, key=lambda w: w.start))
                 if on_progress is not None:
                     on_progress(min(1.0, clip.end / total))
         return words, detected
+
+    def _decode_span(self, audio: Samples, start: float, end: float, language: str) -> list[Word]:
+        first, last = int(start * SAMPLE_RATE), int(end * SAMPLE_RATE)
+        return self._window_by_window(audio[first:last], language, offset=start)[0]
 
 
 def _words(words: Iterable[Any], offset: float) -> list[Word]:

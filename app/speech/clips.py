@@ -30,6 +30,10 @@ MIN_AVG_LOGPROB = -1.0
 MIN_WORDS_PER_SPEECH_SECOND = 1.5
 # A clip with less speech than this is not judged by its word rate.
 MIN_JUDGED_SPEECH_SECONDS = 2.0
+# Speech this long with no word in it was not transcribed (see `unheard`); word times are rough
+# by about this much at each edge.
+MIN_UNHEARD_SECONDS = 1.0
+WORD_REACH_SECONDS = 0.3
 # A phrase said more than this many times in a row is a loop (see asr.remove_repetition_loops).
 MAX_REPEATS = 2
 
@@ -39,6 +43,8 @@ class Clip:
     start: float
     end: float
     speech_seconds: float
+    regions: tuple[tuple[float, float], ...] = ()
+    """The VAD's speech regions in the clip."""
 
     def as_clip_timestamp(self) -> dict[str, float]:
         return {"start": self.start, "end": self.end}
@@ -55,10 +61,37 @@ def speech_clips(audio: npt.NDArray[np.float32]) -> list[Clip]:
     for start, end in regions:
         last = clips[-1] if clips else None
         if last and start - last.end <= MAX_PAUSE_SECONDS and end - last.start <= CLIP_SECONDS:
-            clips[-1] = Clip(last.start, end, last.speech_seconds + end - start)
+            clips[-1] = Clip(last.start, end, last.speech_seconds + end - start, (*last.regions, (start, end)))
         else:
-            clips.append(Clip(start, end, end - start))
+            clips.append(Clip(start, end, end - start, ((start, end),)))
     return clips
+
+
+def unheard(clip: Clip, heard: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The stretches of the clip's speech, MIN_UNHEARD_SECONDS or longer, that no word covers.
+
+    Whisper decoding a long window sometimes leaves out a whole phrase, most often the first one
+    (a call's greeting: the agent's name, the company, the recording notice), while the rest of
+    the window reads fine and passes every check above."""
+    holes: list[tuple[float, float]] = []
+    for start, end in clip.regions:
+        pieces = [(start, end)]
+        for w_start, w_end in heard:
+            w_start, w_end = w_start - WORD_REACH_SECONDS, w_end + WORD_REACH_SECONDS
+            pieces = [
+                part for a, b in pieces for part in ((a, min(b, w_start)), (max(a, w_end), b)) if part[1] - part[0] > 0
+            ]
+        for a, b in pieces:
+            # Stretches of one unheard phrase are joined across its pauses, never across a word.
+            if (
+                holes
+                and a - holes[-1][1] <= MAX_PAUSE_SECONDS
+                and not any(holes[-1][1] < w_end and w_start < a for w_start, w_end in heard)
+            ):
+                holes[-1] = (holes[-1][0], b)
+            else:
+                holes.append((a, b))
+    return [(a, b) for a, b in holes if b - a >= MIN_UNHEARD_SECONDS]
 
 
 @dataclass(frozen=True)
