@@ -64,6 +64,11 @@ def run(args: argparse.Namespace) -> dict[str, Tally]:
                 if args.raw_senko:
                     raw = raw_senko_segments(models, decoded)
                     tally.numbers["raw_senko_der_c0.0"].append(der(reference, raw, 0.0))
+                    # The bar: no file worse than plain senko on the same audio + 0.02.
+                    ours, senko = tally.numbers["der_c0.0"][-1], tally.numbers["raw_senko_der_c0.0"][-1]
+                    tally.hit(
+                        "der_within_senko", ours <= senko + 0.02, f"{tag} DER {ours:.3f} > senko {senko:.3f} + 0.02"
+                    )
                     print(f"  {tag} DER ours {tally.numbers['der_c0.0'][-1]:.3f}  raw senko "
                           f"{tally.numbers['raw_senko_der_c0.0'][-1]:.3f}")  # fmt: skip
             score_analysis(call, result, tally, tag)
@@ -97,7 +102,8 @@ def report(tallies: dict[str, Tally], split: str) -> None:
     overall = Tally()
     for t in tallies.values():
         overall.add(t)
-    rows = ["request_ok", "speakers_right", *FIELDS, "financial_field", "card_masked", "card_digits_exact", "no_leak"]
+    rows = ["request_ok", "speakers_right", *FIELDS, "financial_field", "card_masked", "card_digits_exact", "no_leak",
+            "der_within_senko"]  # fmt: skip
     numbers = ["wer", "der_c0.0", "der_c0.25", "raw_senko_der_c0.0", "rtf"]
     columns = [*tallies, "all"]
     print(f"\nsplit: {split}")
