@@ -124,7 +124,9 @@ class SenkoDiarizer:
 
     def _estimate(self, embeddings: npt.NDArray[np.float32], seconds: float) -> npt.NDArray[np.int_]:
         """senko's own clustering, chosen as senko chooses it (spectral, or UMAP+HDBSCAN for long
-        audio), including its filtering of minor clusters and its merge of alike ones."""
+        audio), including its filtering of minor clusters and its merge of alike ones. Asked only
+        for ranges other than a phone call's one-or-two, and for recordings longer than
+        `clustering.CALIBRATED_WINDOWS` windows."""
         cluster = self._senko.spectral_cluster if seconds < LONG_AUDIO_SECONDS else self._senko.umap_hdbscan_cluster
         return np.asarray(cluster(embeddings), dtype=np.int_)
 
