@@ -16,6 +16,7 @@ of 0.875 or more) merged two people with alike voices, most often on 8 kHz audio
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -62,11 +63,25 @@ def laplacian(x: Embeddings) -> npt.NDArray[np.float64]:
     return np.diag(np.abs(affinity).sum(axis=1)) - affinity
 
 
-def connectivity(x: Embeddings) -> float:
-    """The affinity graph's second-smallest Laplacian eigenvalue over its mean degree."""
+@dataclass(frozen=True)
+class Spectrum:
+    """The eigen-decomposition of the affinity graph's Laplacian, made once per call: its
+    connectivity decides one voice or two, its eigenvectors make the two."""
+
+    values: npt.NDArray[np.float64]
+    vectors: npt.NDArray[np.float64]
+    mean_degree: float
+
+    @property
+    def connectivity(self) -> float:
+        """The second-smallest eigenvalue over the mean degree."""
+        return float(self.values[1]) / max(self.mean_degree, 1e-9)
+
+
+def spectrum(x: Embeddings) -> Spectrum:
     graph = laplacian(x)
-    second = float(np.linalg.eigvalsh(graph)[1])
-    return second / max(float(np.diag(graph).mean()), 1e-9)
+    values, vectors = np.linalg.eigh(graph)
+    return Spectrum(values, vectors, float(np.diag(graph).mean()))
 
 
 def one_voice_bar(windows: int) -> float:
@@ -77,11 +92,11 @@ def one_voice_bar(windows: int) -> float:
     return SHORT_BAR + (LONG_BAR - SHORT_BAR) * (windows - SHORT_WINDOWS) / (LONG_WINDOWS - SHORT_WINDOWS)
 
 
-def is_one_voice(x: Embeddings) -> bool:
-    return connectivity(x) >= one_voice_bar(len(x))
+def is_one_voice(graph: Spectrum) -> bool:
+    return graph.connectivity >= one_voice_bar(len(graph.values))
 
 
-def spectral_labels(x: Embeddings, k: int) -> Labels:
+def spectral_labels(x: Embeddings, k: int, graph: Spectrum | None = None) -> Labels:
     """Exactly `k` clusters (fewer only when there are fewer windows): the first `k` eigenvectors of
     the affinity graph's Laplacian, grouped by k-means. Unlike agglomerative clustering on cosine,
     which split off a handful of outlying windows as the "second speaker", it cuts the graph where
@@ -94,8 +109,8 @@ def spectral_labels(x: Embeddings, k: int) -> Labels:
     if len(x) <= MIN_NEIGHBOURS:
         labels: Labels = KMeans(n_clusters=k, random_state=0, n_init=10).fit_predict(x)
         return labels
-    _, vectors = np.linalg.eigh(laplacian(x))
-    labels = KMeans(n_clusters=k, random_state=0, n_init=10).fit_predict(vectors[:, :k])
+    graph = graph or spectrum(x)
+    labels = KMeans(n_clusters=k, random_state=0, n_init=10).fit_predict(graph.vectors[:, :k])
     return labels
 
 
@@ -138,7 +153,8 @@ def cluster_windows(embeddings: Embeddings, count: SpeakerCount, estimate: Calla
     if len(x) < MIN_WINDOWS_TO_CLUSTER:
         labels = np.zeros(len(x), dtype=np.int_)
     elif (low, high) == (1, 2) and len(x) <= CALIBRATED_WINDOWS:
-        labels = np.zeros(len(x), dtype=np.int_) if is_one_voice(x) else spectral_labels(x, 2)
+        graph = spectrum(x)
+        labels = np.zeros(len(x), dtype=np.int_) if is_one_voice(graph) else spectral_labels(x, 2, graph)
     else:
         labels = merge_closest(x, np.asarray(estimate(embeddings)), high)
     if len(set(labels.tolist())) < low:
