@@ -264,3 +264,26 @@ def test_a_segment_takes_in_its_speakers_turns_where_no_word_was_heard() -> None
     ]
     fitted = fit_segments_to_turns(segments, turns)
     assert [(s.start, s.end) for s in fitted] == [(0.45, 6.33), (7.04, 10.27), (17.58, 18.91)]
+
+
+def test_a_word_without_duration_takes_the_turn_it_falls_in() -> None:
+    """Whisper gives some words no duration; one once took the turn whose edge was as near as the
+    turn it was said in, and the snap then gave the customer's answer before it to the agent."""
+    turns = [
+        SpeakerTurn(14.5, 17.3, "A"), SpeakerTurn(17.35, 18.69, "C"), SpeakerTurn(18.69, 20.03, "A"),
+    ]  # fmt: skip
+    spoken = [("with", 16.82, 17.0), ("us?", 17.0, 17.58), ("Not", 17.6, 17.96), ("really.", 17.96, 18.32),
+              ("No", 19.2, 19.2), ("problem.", 19.46, 20.0)]  # fmt: skip
+    words = attribute_words([Word(w, s, e) for w, s, e in spoken], turns)
+    assert [w.speaker for w in words] == ["A", "A", "C", "C", "A", "A"]
+
+
+def test_a_sentence_end_deep_inside_a_turn_does_not_take_the_words_after_it() -> None:
+    """Whisper heard "Nope, that's all, thank you" as "No. Next all, thank you.": the pause after
+    "No." is no reason to give the rest, well inside the customer's turn, to the agent."""
+    turns = [SpeakerTurn(27.0, 29.5, "A"), SpeakerTurn(29.5, 31.58, "C"), SpeakerTurn(31.78, 33.3, "A")]
+    spoken = [("mind?", 28.36, 28.84), ("No.", 29.56, 29.74), ("Next", 29.87, 30.41), ("all,", 30.41, 30.87),
+              ("thank", 31.03, 31.35), ("you.", 31.35, 32.29), ("Have", 32.33, 32.55), ("a", 32.55, 32.69),
+              ("good", 32.69, 32.95), ("one.", 32.95, 33.37)]  # fmt: skip
+    words = attribute_words([Word(w, s, e) for w, s, e in spoken], turns)
+    assert [w.speaker for w in words][:5] == ["A", "C", "C", "C", "C"]

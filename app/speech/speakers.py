@@ -66,10 +66,14 @@ def assign_speakers(words: list[Word], turns: list[SpeakerTurn]) -> list[Word]:
             amount = _overlap(w.start, w.end, turn.start, turn.end)
             if amount > 0:
                 best[turn.speaker] = best.get(turn.speaker, 0.0) + amount
+        middle = (w.start + w.end) / 2
         if best:
             w.speaker = max(best, key=lambda s: best[s])
+        elif inside := [t for t in ordered[j:] if t.start <= middle <= t.end]:
+            # Whisper gives some words no duration ("No." at 19.2-19.2): the turn it falls in,
+            # not the turn whose edge happens to be as near.
+            w.speaker = inside[0].speaker
         else:
-            middle = (w.start + w.end) / 2
             nearest = min(ordered, key=lambda t: min(abs(t.start - middle), abs(t.end - middle)))
             w.speaker = nearest.speaker
     return words
@@ -97,10 +101,31 @@ def _inside_number(words: list[Word], k: int) -> bool:
     return _is_number_word(words[k - 1].word) and _is_number_word(words[k].word)
 
 
-def snap_turn_boundaries(words: list[Word], reach: int = 3, margin: float = 0.15) -> list[Word]:
+# A word this far inside one of its speaker's turns is that speaker's: moving a change of speaker to
+# a pause is for the words at a turn's edge, not for Whisper's sentence ends in the middle of one.
+SNAP_MAX_DEPTH = 0.3
+
+
+def _depths(words: list[Word], turns: list[SpeakerTurn] | None) -> list[float]:
+    """How far (seconds) each word's middle lies inside a turn of its own speaker; 0 outside."""
+    if not turns:
+        return [0.0] * len(words)
+    depths = []
+    for w in words:
+        middle = (w.start + w.end) / 2
+        inside = [min(middle - t.start, t.end - middle) for t in turns if t.speaker == w.speaker]
+        depths.append(max([0.0, *inside]))
+    return depths
+
+
+def snap_turn_boundaries(
+    words: list[Word], turns: list[SpeakerTurn] | None = None, reach: int = 3, margin: float = 0.15
+) -> list[Word]:
     """People take turns at pauses and sentence ends: move each change of speaker to the best such
     point within `reach` words of it, when that point is clearly better than where it is. Diarization
-    windows are 1.5 s wide, so their edges land a word or two off."""
+    windows are 1.5 s wide, so their edges land a word or two off; a word deep inside one of its
+    speaker's `turns` stays where it is."""
+    depth = _depths(words, turns)
     i = 1
     while i < len(words):
         if words[i].speaker == words[i - 1].speaker:
@@ -118,7 +143,12 @@ def snap_turn_boundaries(words: list[Word], reach: int = 3, margin: float = 0.15
         low, high = max(first + 1, i - reach), min(last, i + reach)
         # A number is read by one person: never cut through one (its digit groups are paused
         # between like sentences, "4532, 294, 177, 631, 1.").
-        candidates = [k for k in range(low, high + 1) if k == i or not _inside_number(words, k)]
+        candidates = [
+            k
+            for k in range(low, high + 1)
+            if k == i
+            or (not _inside_number(words, k) and max(depth[j] for j in range(min(k, i), max(k, i))) <= SNAP_MAX_DEPTH)
+        ]
         best = max(candidates, key=lambda k: (_boundary_score(words, k), -abs(k - i)), default=i)
         if best != i and _boundary_score(words, best) > _boundary_score(words, i) + margin:
             for k in range(min(best, i), max(best, i)):
@@ -183,7 +213,7 @@ def assign_roles(segments: list[Segment], speakers: list[str]) -> dict[str, str]
 
 def attribute_words(words: list[Word], turns: list[SpeakerTurn]) -> list[Word]:
     """Every word gets a speaker; speaker changes sit at pauses."""
-    return snap_turn_boundaries(assign_speakers(words, turns))
+    return snap_turn_boundaries(assign_speakers(words, turns), turns)
 
 
 def build_transcript(words: list[Word]) -> DiarizedTranscript:
