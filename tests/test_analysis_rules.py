@@ -42,6 +42,10 @@ def analyse(*turns: tuple[str, str]) -> dict[str, Any]:
         ("I can do 23.50 for you", [2350]),
         ("about 2.50 gb of data and 12.5 percent", []),
         ("call me at 3 today", []),
+        # A digit heard as its homophone before a multiplier; "to a hundred" is not a number.
+        ("I've taken to hundred and twenty -three dollars", [22300]),
+        ("that's for thousand dollars", [400000]),
+        ("it could go up to a hundred dollars", [10000]),
     ],
 )
 def test_spoken_amounts(text: str, cents: list[int]) -> None:

@@ -12,6 +12,7 @@ from text_to_num import alpha2digit
 
 from app.analysis.schema import Financial
 from app.redaction import Finding
+from app.redaction.spoken_digits import HOMOPHONES
 
 # After words-to-digits: "$149.99", "$149 and 99 cents", "149 dollars and 99 cents", "75 dollars", "99 cents".
 # Speech recognition also writes "one forty nine and ninety nine" as "$149 and $99": two digits after
@@ -49,8 +50,8 @@ PURPOSES: list[tuple[str, re.Pattern[str]]] = [
         "payment_today",
         re.compile(
             r"\b(today|right now|process(ed|ing)? (a|the|your) payment|take (a|the) payment|paid|charg(e|ed|ing) "
-            r"(it|your card|the card)|payment of|(has been|was|I've|I have) taken|went through|put down|"
-            r"pay(ing)? (off|up|it|this|that|the|my)|make a payment|settle)\b",
+            r"(it|your card|the card)|payment of|(has been|was|I've|I have|I'm|we've|we have) taken|went through|"
+            r"put down|pay(ing)? (off|up|it|this|that|the|my)|make a payment|settle)\b",
             re.I,
         ),
     ),
@@ -101,13 +102,22 @@ DOLLARS_CENTS_PAIR = re.compile(rf"(?<![\d.,])(\$?\d{{1,4}}) (\d{{2}})(?=\s+{PER
 # "eight hundred and ninety six" written as "800 and 96".
 HUNDREDS_AND = re.compile(r"(?<![\d,.])(\d{1,2})00 and (\d{1,2})\b(?![.,]\d)")
 BROKEN_HYPHEN = re.compile(r"(?<=[a-z]) -(?=[a-z])", re.IGNORECASE)
+# "two hundred" heard as "to hundred", "four thousand" as "for thousand": before a multiplier a
+# homophone of a digit can only be that digit ("to a hundred" keeps its article).
+HOMOPHONE_BEFORE_MULTIPLIER = re.compile(
+    rf"\b(?P<homophone>{'|'.join(HOMOPHONES)})\s+(?=(?:hundred|thousand)\b)", re.IGNORECASE
+)
+DIGIT_WORDS = {"1": "one", "2": "two", "4": "four", "8": "eight"}
 
 
 def to_digits(text: str) -> str:
     """Number words to digits ("seventy five dollars" -> "$75"), keeping everything else."""
     from app.analysis import spoken
 
-    converted = spoken.written(BROKEN_HYPHEN.sub("-", text))
+    text = HOMOPHONE_BEFORE_MULTIPLIER.sub(
+        lambda m: DIGIT_WORDS[HOMOPHONES[m.group("homophone").lower()]] + " ", BROKEN_HYPHEN.sub("-", text)
+    )
+    converted = spoken.written(text)
     converted = SPACED_COMMA.sub(r"\1,\2", SPACED_DECIMAL.sub(r"\1.\2", converted))
     converted = DOLLARS_CENTS_PAIR.sub(r"\1.\2", converted)
     converted = HUNDREDS_AND.sub(lambda m: str(int(m.group(1)) * 100 + int(m.group(2))), converted)
