@@ -251,3 +251,21 @@ def test_an_amount_cut_in_two_by_a_turn_change_is_still_read() -> None:
 def test_paying_up_a_bill_is_todays_payment() -> None:
     result = analyse(("Customer", "I want to pay up my bill, it's eight hundred and ninety six dollars."))
     assert result["financial"]["payment_today"] == "$896.00"
+
+
+def test_the_account_holder_named_when_the_question_was_not_heard() -> None:
+    result = analyse(
+        ("Agent", "It's just been worth an aim on the account."),
+        ("Customer", "It should be under Shannon Collins."),
+    )
+    assert result["customer"]["name"] == "Shannon Collins"
+
+
+def test_the_name_the_customer_greets_the_agent_by_is_the_agents() -> None:
+    result = analyse(
+        ("Agent", "Good morning, Martin Wireless, what's going on?"),
+        ("Customer", "Hi Holly. My billing address has changed, can you update it?"),
+        ("Agent", "Sure, what's the new address?"),
+    )
+    assert result["agent"]["name"] == "Holly"
+    assert result["customer"]["name"] is None

@@ -42,6 +42,8 @@ SELF_INTRODUCTION = [
 ADDRESSED = re.compile(rf"\b(?:Mr|Mrs|Ms|Miss|Dr)\.? (?P<name>{NAME_WORD})")
 # Thanked by name: "Thank you, Lauren." / "Thanks Michael."
 THANKED = re.compile(rf"\b(?i:thanks|thank you),? (?P<name>{NAME_WORD})\b(?=[.,!?]|$)")
+# The customer greeting the agent by the name the agent gave: "Hi Holly, I'm Allison Palmer."
+GREETED = re.compile(rf"\b(?i:hi|hello|hey|thanks|thank you),? (?P<name>{NAME_WORD})\b(?=[.,!?]|$)")
 NAME_QUESTION = re.compile(
     r"\b(your (full )?name|who am I (speaking|talking) (with|to)|what name|name on the account|name is it under|"
     r"who's calling|who is calling|may I ask who)\b",
@@ -51,6 +53,11 @@ NAME_QUESTION = re.compile(
 LEADING_NAME = re.compile(
     rf"^\W*(?:(?i:sure|yes|yeah|it's|it is|it should be|it'll be|under|on|in|the)[, ]+)*"
     rf"(?P<name>{NAME_WORD}(?: {NAME_WORD})?)\b"
+)
+# The account's holder, said without the question being heard: "It should be under Shannon Collins."
+ACCOUNT_UNDER = re.compile(
+    rf"\b(?i:(?:it's|it is|it should be|should be|it'll be|account is|account's) under|"
+    rf"in the name of)\s+(?P<name>{NAME_WORD}(?: {NAME_WORD})?)\b"
 )
 # An agent's opening: "Lucas with Acme Wireless", "Acme billing, Janice speaking".
 AGENT_WITH = re.compile(rf"(?:^|[,.!?] |(?i:holding|hello|hi),? )(?P<name>{NAME_WORD}) (?:with|at|from)\b")
@@ -219,12 +226,23 @@ def _company(pattern: re.Pattern[str], text: str) -> str | None:
     return " ".join(kept) or None
 
 
+def greeted_name(customer_text: str) -> str | None:
+    """The name the customer greets or thanks the agent by."""
+    for match in GREETED.finditer(customer_text):
+        name = _clean_name(match.group("name"))
+        if name:
+            return name
+    return None
+
+
 def agent_name(agent_text: str, turns: list[tuple[str, str]] | None = None) -> str | None:
     """How the agent introduced themself: in the opening, by a phrase or as the name spaCy finds
     there; else anywhere later ("by the way, I'm Sam")."""
     opening = " ".join(t for r, t in (turns or []) if r == "Agent")[:250] if turns else agent_text[:250]
     with_company = AGENT_WITH.search(opening)
     name = introduced_name(opening) or (_clean_name(with_company.group("name")) if with_company else None)
+    if name is None and turns:
+        name = greeted_name(" ".join(t for r, t in turns if r != "Agent"))
     if name is None and turns:
         customer_words = {w.lower() for r, t in turns if r != "Agent" for w in (introduced_name(t) or "").split()}
         thanked = {m.group("name").lower() for m in THANKED.finditer(agent_text)}
@@ -255,9 +273,13 @@ def customer_name(customer_text: str, agent_text: str, turns: list[tuple[str, st
     """Said by the customer ("this is Dana Reyes"), given when asked, found by spaCy in what the
     customer said, or how the agent addressed them ("Mr. Reyes", "thanks, Dana")."""
     name = introduced_name(customer_text) or (answer_to_name_question(turns) if turns else None)
+    if name is None:
+        under = ACCOUNT_UNDER.search(customer_text)
+        name = _clean_name(under.group("name")) if under else None
     if name is None and turns:
         agent = agent_name(agent_text, turns)
-        name = _fullest(spoken_names(customer_text[:600]), set((agent or "").lower().split()))
+        greeted = (greeted_name(customer_text) or "").lower()
+        name = _fullest(spoken_names(customer_text[:600]), {*(agent or "").lower().split(), greeted})
     if name is None:
         addressed = ADDRESSED.search(agent_text) or THANKED.search(agent_text)
         name = _clean_name(addressed.group("name")) if addressed else None
