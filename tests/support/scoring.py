@@ -38,11 +38,18 @@ def _tokens(name: str | None) -> list[str]:
     return re.sub(r"[^a-z ]", " ", (name or "").lower()).split()
 
 
+def _consonants(word: str) -> str:
+    """The word's consonants, doubled ones once: "reilly" and "riley" are both "rly"."""
+    return re.sub(r"(.)\1+", r"\1", re.sub(r"[aeiou]", "", word))
+
+
 def _same_word(a: str, b: str) -> bool:
     """One name word, allowing the recognizer's spelling of it ("Reilly" heard as "Riley")."""
     from difflib import SequenceMatcher
 
-    return a == b or SequenceMatcher(None, a, b).ratio() >= 0.75
+    if a == b or SequenceMatcher(None, a, b).ratio() >= 0.75:
+        return True
+    return min(len(a), len(b)) >= 4 and _consonants(a) == _consonants(b)
 
 
 def name_matches(predicted: str | None, truth: str | None) -> bool:
