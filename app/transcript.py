@@ -41,7 +41,14 @@ class DiarizedTranscript:
         return " ".join(s.text for s in self.segments)
 
     def labelled_lines(self) -> list[str]:
-        return [f"{self.roles.get(s.speaker, s.speaker)}: {s.text}" for s in self.segments]
+        """One line per turn: a speaker's segments one after another (split at pauses) are one line."""
+        lines: list[tuple[str, str]] = []
+        for s in self.segments:
+            if lines and lines[-1][0] == s.speaker:
+                lines[-1] = (s.speaker, f"{lines[-1][1]} {s.text}")
+            else:
+                lines.append((s.speaker, s.text))
+        return [f"{self.roles.get(speaker, speaker)}: {text}" for speaker, text in lines]
 
 
 def merge_spans(spans: Iterable[tuple[float, float]], gap: float = 0.3) -> list[tuple[float, float]]:

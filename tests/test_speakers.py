@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from app.speech.asr import remove_repetition_loops
 from app.speech.audio import SAMPLE_RATE, DecodedAudio, channels_differ
@@ -19,6 +20,7 @@ from app.speech.speakers import (
     build_segments,
     build_transcript,
     fit_segments_to_turns,
+    pauses,
     snap_turn_boundaries,
 )
 from app.transcript import AGENT, CUSTOMER, Segment, Word
@@ -60,6 +62,26 @@ def test_segments_split_on_speaker_change_and_long_pauses() -> None:
     for w, s in zip(ws, ["X", "X", "X", "Y"], strict=True):
         w.speaker = s
     assert [(s.speaker, s.text) for s in build_segments(ws)] == [("X", "a b"), ("X", "c"), ("Y", "d")]
+
+
+def test_a_segment_ends_where_the_voice_paused_and_the_transcript_keeps_the_turn() -> None:
+    """Whisper runs one sentence's last word into the pause after it; the diarizer's turns show
+    the silence (0.8 s). A segment is speech: it does not cover the pause. The labelled transcript
+    still shows one line per turn."""
+    a, b = "SPEAKER_00", "SPEAKER_01"
+    turns = [SpeakerTurn(9.76, 11.68, a), SpeakerTurn(12.51, 14.62, a), SpeakerTurn(14.79, 18.4, a),
+             SpeakerTurn(19.1, 20.7, b)]  # fmt: skip
+    assert pauses(turns) == [pytest.approx(12.095), pytest.approx(18.75)]
+    spoken = [("Let", 9.8, 10.1), ("me", 10.1, 10.3), ("look.", 10.3, 12.3), ("You're", 12.5, 12.8),
+              ("right.", 12.8, 14.5), ("Sorted.", 14.8, 18.4), ("Great.", 19.1, 20.7)]  # fmt: skip
+    transcript = build_transcript(attribute_words(words(*spoken), turns), pauses(turns))
+    fitted = fit_segments_to_turns(transcript.segments, turns)
+    assert [(s.start, s.end, s.text) for s in fitted] == [
+        (9.76, 11.68, "Let me look."),
+        (12.51, 18.4, "You're right. Sorted."),
+        (19.1, 20.7, "Great."),
+    ]
+    assert transcript.labelled_lines() == ["Agent: Let me look. You're right. Sorted.", "Customer: Great."]
 
 
 def test_the_agent_is_who_greets_even_when_the_customer_speaks_first() -> None:

@@ -20,7 +20,7 @@ from app.speech.audio import DecodedAudio, channels_differ
 from app.speech.diarization import ChannelDiarizer, Diarizer, SpeakerCount, SpeakerTurn
 from app.speech.registry import ModelRegistry
 from app.speech.result import ResultSegment, ResultWord, TimeSpan, TranscriptionResult
-from app.speech.speakers import attribute_words, build_transcript, fit_segments_to_turns
+from app.speech.speakers import attribute_words, build_transcript, fit_segments_to_turns, pauses
 from app.transcript import Word, merge_spans
 
 ChannelMode = Literal["auto", "split", "mix"]
@@ -154,7 +154,7 @@ def assemble(
     words, findings = redaction.redact_words(words, redact_pii=options.redact_pii)
     masked_spans = merge_spans([(w.start, w.end) for w in heard if w.masked])
     diarizer_labels = [w.speaker for w in words]
-    transcript = build_transcript(words)
+    transcript = build_transcript(words, pauses(turns))
     relabel = {old: w.speaker for old, w in zip(diarizer_labels, transcript.words, strict=True) if old and w.speaker}
     # Segments span the voice, not only Whisper's rough word times.
     segments = fit_segments_to_turns(

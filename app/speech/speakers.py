@@ -3,7 +3,9 @@ words of one speaker become a segment, and each speaker gets a role (Agent or Cu
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 
 from app.redaction import spoken_digits
@@ -174,12 +176,35 @@ def relabel_by_first_word(words: list[Word]) -> list[str]:
 MAX_SEGMENT_GAP = 2.0
 
 
-def build_segments(words: list[Word], max_gap: float = MAX_SEGMENT_GAP) -> list[Segment]:
-    """Consecutive words of one speaker form a segment (a long pause also starts a new one)."""
+# A silence between the diarizer's turns at least this long ends a segment: segments are speech.
+MIN_PAUSE = 0.5
+
+
+def pauses(turns: list[SpeakerTurn], min_pause: float = MIN_PAUSE) -> list[float]:
+    """The middle of each silence of at least `min_pause` between the turns, in order."""
+    middles = []
+    reached = None
+    for turn in sorted(turns, key=lambda t: t.start):
+        if reached is not None and turn.start - reached >= min_pause:
+            middles.append((reached + turn.start) / 2)
+        reached = turn.end if reached is None else max(reached, turn.end)
+    return middles
+
+
+def _middle(w: Word) -> float:
+    return (w.start + w.end) / 2
+
+
+def build_segments(
+    words: list[Word], max_gap: float = MAX_SEGMENT_GAP, silences: Sequence[float] = ()
+) -> list[Segment]:
+    """Consecutive words of one speaker form a segment; a long pause between words, or one of the
+    `silences` (times) the voice had between them, also starts a new one."""
     segments: list[Segment] = []
     current: list[Word] = []
     for w in words:
-        if current and (w.speaker != current[-1].speaker or w.start - current[-1].end > max_gap):
+        between = current and bisect.bisect(silences, _middle(current[-1])) != bisect.bisect(silences, _middle(w))
+        if current and (w.speaker != current[-1].speaker or w.start - current[-1].end > max_gap or between):
             segments.append(_segment(current))
             current = []
         current.append(w)
@@ -216,10 +241,10 @@ def attribute_words(words: list[Word], turns: list[SpeakerTurn]) -> list[Word]:
     return snap_turn_boundaries(assign_speakers(words, turns), turns)
 
 
-def build_transcript(words: list[Word]) -> DiarizedTranscript:
+def build_transcript(words: list[Word], silences: Sequence[float] = ()) -> DiarizedTranscript:
     """Words with speakers -> SPEAKER_00.. labels, segments and roles."""
     speakers = relabel_by_first_word(words)
-    segments = build_segments(words)
+    segments = build_segments(words, silences=silences)
     return DiarizedTranscript(words=words, segments=segments, speakers=speakers, roles=assign_roles(segments, speakers))
 
 
