@@ -102,6 +102,16 @@ def test_first_speaker_is_the_agent_when_nothing_else_tells() -> None:
     assert assign_roles(build_segments(ws), ["SPEAKER_00", "SPEAKER_01"])["SPEAKER_00"] == AGENT
 
 
+def test_the_speaker_who_says_the_line_is_monitored_is_the_agent() -> None:
+    """Diarization left the agent's "What can I do for you?" to the customer's side."""
+    said = [
+        ("SPEAKER_00", "Just so you know, this line is monitored. Hello, customer service desk."),
+        ("SPEAKER_01", "What can I do for you? I've moved house and need my address changed."),
+    ]
+    segments = [Segment(i, i + 1, speaker, text) for i, (speaker, text) in enumerate(said)]
+    assert assign_roles(segments, ["SPEAKER_00", "SPEAKER_01"])["SPEAKER_00"] == AGENT
+
+
 def test_repetition_loops_are_cut() -> None:
     looped = words(*[(w, i * 0.3, i * 0.3 + 0.2) for i, w in enumerate(["thank", "you"] * 12 + ["bye"])])
     kept = [w.word for w in remove_repetition_loops(looped)]

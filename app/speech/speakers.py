@@ -19,7 +19,7 @@ AGENT_CUES: list[tuple[re.Pattern[str], float]] = [
         (r"\bthank(s| you) for (calling|contacting|holding|your patience)\b", 3.0),
         (r"\bhow (can|may|could) i (help|assist)\b", 3.0),
         (r"\bwhat can i do for you\b", 2.5),
-        (r"\b(this|the) call (is|may be|will be) (being )?(recorded|monitored)\b", 3.0),
+        (r"\b(call|conversation|line)s? (is|are|may be|will be|might be) (being )?(recorded|monitored)\b", 3.0),
         (r"\b(recorded|monitored) for (quality|training)\b", 3.0),
         (r"\bmy name is\b", 1.0),
         (r"\byou('ve| have) reached\b", 2.5),
