@@ -226,6 +226,9 @@ def test_function_words_and_nationalities_are_no_ones_name() -> None:
     )
     assert result["agent"]["name"] is None
     assert result["customer"]["name"] is None
+    # ... nor is a function word with its contraction.
+    result = analyse(("Agent", "Can I start with your name?"), ("Customer", "It's. Sorry, the line is bad."))
+    assert result["customer"]["name"] is None
 
 
 def test_the_answer_to_the_name_question_left_in_the_agents_turn() -> None:

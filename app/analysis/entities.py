@@ -96,11 +96,20 @@ PHONE_CONTEXT = re.compile(r"\b(phone|number|call me|reach me|cell|mobile|callba
 FUNCTION_WORDS = frozenset(STOP_WORDS) - {"will", "may", "bill"} | {"maybe", "nope", "yep", "perhaps"}
 
 
+CONTRACTION = re.compile(r"['\u2019](?:s|re|ve|ll|d|m|t)$", re.IGNORECASE)
+
+
+def _is_name_word(word: str) -> bool:
+    bare = word.strip(".,")
+    # "It's", "That's", "We'll": a function word with its contraction is no one's name ("Reilly's" is).
+    stem = CONTRACTION.sub("", bare).lower()
+    return bare not in NOT_NAMES and bare.lower() not in FUNCTION_WORDS and stem not in FUNCTION_WORDS
+
+
 def _clean_name(name: str | None) -> str | None:
     if not name:
         return None
-    words = [w for w in name.split() if w.strip(".,") not in NOT_NAMES and w.strip(".,").lower() not in FUNCTION_WORDS]
-    return " ".join(words) or None
+    return " ".join(w for w in name.split() if _is_name_word(w)) or None
 
 
 def introduced_name(text: str) -> str | None:
