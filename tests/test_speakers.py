@@ -7,7 +7,7 @@ import pytest
 
 from app.speech.asr import remove_repetition_loops
 from app.speech.audio import SAMPLE_RATE, DecodedAudio, channels_differ
-from app.speech.clustering import cluster_windows
+from app.speech.clustering import cluster_windows, normalise, refine
 from app.speech.diarization import (
     ChannelDiarizer,
     SpeakerCount,
@@ -217,6 +217,21 @@ def test_a_forced_two_splits_the_voices_not_a_few_odd_windows() -> None:
     unused = lambda e: np.zeros(len(e), dtype=int)  # noqa: E731  (an exact count never asks the backend)
     labels = cluster_windows(np.concatenate([two, odd]), SpeakerCount(exact=2), unused)
     assert (np.asarray(labels[: len(truth)]) == truth).mean() >= 0.95
+
+
+def test_windows_the_graph_cut_gave_the_wrong_voice_go_to_the_voice_they_are_closest_to() -> None:
+    """On a real call (pyannote's sample, 30 s) the spectral cut left windows at the edges of turns
+    with the other voice; moving each to its closest centroid took its DER from 0.29 to 0.25."""
+    rng = np.random.default_rng(6)
+    two, truth = _alike_voices(rng, 0.6, 12)
+    x = normalise(two)
+    cut = truth.copy()
+    cut[[3, 15]] = 1 - cut[[3, 15]]
+    assert refine(x, cut).tolist() == truth.tolist()
+    # Even a cut that set one window against all the rest ends as the two voices.
+    one_window = np.zeros(len(x), dtype=int)
+    one_window[0] = 1
+    assert refine(x, one_window).tolist() == (1 - truth).tolist()
 
 
 def test_a_short_answer_between_two_turns_keeps_its_speaker() -> None:

@@ -39,6 +39,8 @@ MIN_NEIGHBOURS = 6
 # calls 99%, their first 12-20 windows 88%).
 SHORT_WINDOWS, SHORT_BAR = 10, 0.26
 LONG_WINDOWS, LONG_BAR = 24, 0.14
+# Rounds of moving windows to their closest centroid after the spectral cut (it settles in a few).
+REFINE_ROUNDS = 10
 # Past this many windows (about 20 minutes of speech) the graph was never calibrated; the
 # backend's own estimate decides the count there.
 CALIBRATED_WINDOWS = 1600
@@ -111,6 +113,19 @@ def spectral_labels(x: Embeddings, k: int, graph: Spectrum | None = None) -> Lab
         return labels
     graph = graph or spectrum(x)
     labels = KMeans(n_clusters=k, random_state=0, n_init=10).fit_predict(graph.vectors[:, :k])
+    return refine(x, labels)
+
+
+def refine(x: Embeddings, labels: Labels, rounds: int = REFINE_ROUNDS) -> Labels:
+    """Each window to the cluster whose centroid it is most alike, until none moves: the graph's cut
+    is made on each window's few closest others, and on a real call it left windows at the edges of
+    turns with the other voice. A round that would leave a cluster empty is not taken."""
+    for _ in range(rounds):
+        present, centroids = _centroids(x, labels)
+        moved: Labels = np.asarray(present)[np.argmax(x @ centroids.T, axis=1)]
+        if (moved == labels).all() or len(set(moved.tolist())) < len(present):
+            break
+        labels = moved
     return labels
 
 
