@@ -61,6 +61,18 @@ def _trim(samples: np.ndarray, threshold: float = 1e-3) -> np.ndarray:
     return samples[loud[0] : loud[-1] + 1] if loud.size else samples
 
 
+def telephone(wav: Path, variant: str, path: Path) -> None:
+    """A 16 kHz WAV as a call reaches the service: "ulaw" is 8 kHz u-law through the telephone band,
+    "mp3" 32 kbps mp3."""
+    if variant == "ulaw":
+        command = ["sox", "-R", str(wav), "-r", "8000", "-e", "u-law", str(path), "sinc", "300-3400"]
+    elif variant == "mp3":
+        command = ["sox", "-R", str(wav), "-C", "32", str(path)]
+    else:
+        raise ValueError(f"not a telephone rendering: {variant}")
+    subprocess.run(command, check=True)
+
+
 def render(script: Script, seed: int, folder: Path, variants: tuple[str, ...] = VARIANTS) -> dict[str, Path]:
     """Write the call's audio variants and its truth into `folder`; return variant -> path."""
     rng = random.Random(seed)
@@ -122,13 +134,9 @@ def render(script: Script, seed: int, folder: Path, variants: tuple[str, ...] = 
             elif variant == "wav":
                 path = folder / "wav.wav"
                 sf.write(path, mono * scale, RATE, subtype="PCM_16")
-            elif variant == "ulaw":
-                path = folder / "ulaw.wav"
-                command = ["sox", str(base), "-r", "8000", "-e", "u-law", str(path), "sinc", "300-3400"]
-                subprocess.run(command, check=True)
             else:
-                path = folder / "mp3.mp3"
-                subprocess.run(["sox", str(base), "-C", "32", str(path)], check=True)
+                path = folder / ("ulaw.wav" if variant == "ulaw" else "mp3.mp3")
+                telephone(base, variant, path)
             paths[variant] = path
 
     call_id = folder.name
