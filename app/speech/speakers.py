@@ -71,14 +71,17 @@ def assign_speakers(words: list[Word], turns: list[SpeakerTurn]) -> list[Word]:
         middle = (w.start + w.end) / 2
         if best:
             w.speaker = max(best, key=lambda s: best[s])
-        elif inside := [t for t in ordered[j:] if t.start <= middle <= t.end]:
+        elif inside := next((t for t in ordered[j:] if t.start <= middle <= t.end or t.start > middle), None):
             # Whisper gives some words no duration ("No." at 19.2-19.2): the turn it falls in,
             # not the turn whose edge happens to be as near.
-            w.speaker = inside[0].speaker
+            w.speaker = inside.speaker if inside.start <= middle else _nearest(ordered, middle).speaker
         else:
-            nearest = min(ordered, key=lambda t: min(abs(t.start - middle), abs(t.end - middle)))
-            w.speaker = nearest.speaker
+            w.speaker = _nearest(ordered, middle).speaker
     return words
+
+
+def _nearest(turns: list[SpeakerTurn], moment: float) -> SpeakerTurn:
+    return min(turns, key=lambda t: min(abs(t.start - moment), abs(t.end - moment)))
 
 
 SENTENCE_END = (".", "?", "!")
@@ -110,13 +113,16 @@ SNAP_MAX_DEPTH = 0.3
 
 def _depths(words: list[Word], turns: list[SpeakerTurn] | None) -> list[float]:
     """How far (seconds) each word's middle lies inside a turn of its own speaker; 0 outside."""
-    if not turns:
-        return [0.0] * len(words)
+    own: dict[str | None, list[SpeakerTurn]] = {}
+    for spoken_turn in sorted(turns or [], key=lambda t: t.start):
+        own.setdefault(spoken_turn.speaker, []).append(spoken_turn)
+    starts = {speaker: [t.start for t in spoken] for speaker, spoken in own.items()}
     depths = []
     for w in words:
         middle = (w.start + w.end) / 2
-        inside = [min(middle - t.start, t.end - middle) for t in turns if t.speaker == w.speaker]
-        depths.append(max([0.0, *inside]))
+        i = bisect.bisect_right(starts.get(w.speaker, []), middle) - 1
+        turn = own[w.speaker][i] if i >= 0 else None
+        depths.append(min(middle - turn.start, turn.end - middle) if turn and turn.end >= middle else 0.0)
     return depths
 
 
