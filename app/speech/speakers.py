@@ -4,6 +4,7 @@ words of one speaker become a segment, and each speaker gets a role (Agent or Cu
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import replace
@@ -45,6 +46,10 @@ CUSTOMER_CUES: list[tuple[re.Pattern[str], float]] = [
 FIRST_SPEAKER_PRIOR = 0.5
 
 
+def _middle(w: Word) -> float:
+    return (w.start + w.end) / 2
+
+
 def _overlap(a_start: float, a_end: float, b_start: float, b_end: float) -> float:
     return max(0.0, min(a_end, b_end) - max(a_start, b_start))
 
@@ -68,16 +73,22 @@ def assign_speakers(words: list[Word], turns: list[SpeakerTurn]) -> list[Word]:
             amount = _overlap(w.start, w.end, turn.start, turn.end)
             if amount > 0:
                 best[turn.speaker] = best.get(turn.speaker, 0.0) + amount
-        middle = (w.start + w.end) / 2
         if best:
             w.speaker = max(best, key=lambda s: best[s])
-        elif inside := next((t for t in ordered[j:] if t.start <= middle <= t.end or t.start > middle), None):
+        else:
             # Whisper gives some words no duration ("No." at 19.2-19.2): the turn it falls in,
             # not the turn whose edge happens to be as near.
-            w.speaker = inside.speaker if inside.start <= middle else _nearest(ordered, middle).speaker
-        else:
-            w.speaker = _nearest(ordered, middle).speaker
+            w.speaker = (_containing(ordered, j, _middle(w)) or _nearest(ordered, _middle(w))).speaker
     return words
+
+
+def _containing(ordered: list[SpeakerTurn], first: int, moment: float) -> SpeakerTurn | None:
+    for turn in itertools.islice(ordered, first, None):
+        if turn.start > moment:
+            return None
+        if turn.end >= moment:
+            return turn
+    return None
 
 
 def _nearest(turns: list[SpeakerTurn], moment: float) -> SpeakerTurn:
@@ -119,7 +130,7 @@ def _depths(words: list[Word], turns: list[SpeakerTurn] | None) -> list[float]:
     starts = {speaker: [t.start for t in spoken] for speaker, spoken in own.items()}
     depths = []
     for w in words:
-        middle = (w.start + w.end) / 2
+        middle = _middle(w)
         i = bisect.bisect_right(starts.get(w.speaker, []), middle) - 1
         turn = own[w.speaker][i] if i >= 0 else None
         depths.append(min(middle - turn.start, turn.end - middle) if turn and turn.end >= middle else 0.0)
@@ -195,10 +206,6 @@ def pauses(turns: list[SpeakerTurn], min_pause: float = MIN_PAUSE) -> list[float
             middles.append((reached + turn.start) / 2)
         reached = turn.end if reached is None else max(reached, turn.end)
     return middles
-
-
-def _middle(w: Word) -> float:
-    return (w.start + w.end) / 2
 
 
 def build_segments(
