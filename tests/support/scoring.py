@@ -63,6 +63,25 @@ def name_matches(predicted: str | None, truth: str | None) -> bool:
     return any(_same_word(g, want[0]) or _same_word(g, want[-1]) for g in got)
 
 
+def name_heard(truth: str | None, transcript: str) -> bool:
+    """Whether the recognizer wrote the first name or the surname somewhere in the transcript (as
+    it may spell it, capitalised): a name it never wrote is lost to recognition, not to the analysis."""
+    heard = _tokens(" ".join(re.findall(r"\b[A-Z][a-z]+", transcript)))
+    want = _tokens(truth)
+    return bool(want) and any(_same_word(h, w) for w in {want[0], want[-1]} for h in heard)
+
+
+def amount_heard(amount: str, transcript: str) -> bool:
+    """Whether the amount's figure is in the transcript once its number words are read as digits
+    ("$223.00" is heard in "two hundred and twenty three dollars")."""
+    from app.analysis.money import to_digits
+
+    dollars, cents = amount.lstrip("$").replace(",", "").split(".")
+    written = re.sub(r"(?<=\d),(?=\d{3})", "", to_digits(transcript))
+    figure = dollars if cents == "00" else rf"{dollars}\s?\.?\s?{cents}"
+    return re.search(rf"(?<![\d.]){figure}(?![\d])", written) is not None
+
+
 def digits_only(text: str) -> str:
     return re.sub(r"\D", "", text)
 
@@ -99,11 +118,14 @@ def score_analysis(call: CorpusCall, result: dict[str, Any], tally: Tally, tag: 
     if truth["call_outcome"] is not None:
         tally.hit("call_outcome", analysis["call_outcome"] == truth["call_outcome"],
                   f"{tag} call_outcome {analysis['call_outcome']} != {truth['call_outcome']}")  # fmt: skip
-    got = analysis["customer"]["name"]
-    tally.hit("customer_name", name_matches(got, truth["customer_name"]),
-              f"{tag} customer {got!r} != {truth['customer_name']!r}")  # fmt: skip
-    got = analysis["agent"]["name"]
-    tally.hit("agent_name", name_matches(got, truth["agent_name"]), f"{tag} agent {got!r} != {truth['agent_name']!r}")
+    # Each name and amount is also scored only where the recognizer heard it: what the analysis
+    # makes of what was heard, apart from what recognition lost.
+    for role in ("customer", "agent"):
+        got, want = analysis[role]["name"], truth[f"{role}_name"]
+        right = name_matches(got, want)
+        tally.hit(f"{role}_name", right, f"{tag} {role} {got!r} != {want!r}")
+        if want is not None and name_heard(want, result["transcript"]):
+            tally.hit(f"{role}_name_if_heard", right)
     disclosed = analysis["compliance"]["recording_disclosure"]
     tally.hit("recording_disclosure", disclosed == truth["recording_disclosure"],
               f"{tag} disclosure {disclosed} != {truth['recording_disclosure']}")  # fmt: skip
@@ -111,6 +133,8 @@ def score_analysis(call: CorpusCall, result: dict[str, Any], tally: Tally, tag: 
     for key, amount in truth["financial"].items():
         tally.hit("financial", amount in values, f"{tag} financial {key} {amount} not in {sorted(values)}")
         tally.hit("financial_field", analysis["financial"].get(key) == amount)
+        if amount_heard(amount, result["transcript"]):
+            tally.hit("financial_if_heard", amount in values)
     shared = " | ".join(analysis["compliance"]["sensitive_data_shared"])
     cards_listed = shared.count("Credit card")
     for index, card in enumerate(truth["cards"]):
