@@ -180,6 +180,13 @@ def test_the_name_given_when_asked_after_a_lead_in() -> None:
           ("Customer", "I recorded the meter reading yesterday.")), False),
         ((("Agent", "Good morning, Anderson Water. How can I help? " + "Let me check that for you. " * 20),
           ("Customer", "Okay."), ("Agent", "I have recorded the new reading.")), False),
+        # The greeting's end given to the other voice: before the first question, it is the greeting.
+        ((("Agent", "Just so you know,"),
+          ("Customer", "if I'm in monitor, Garcia telecom customer relations, good afternoon. What's going on?"),
+          ("Agent", "Hello. My engineer never turned up.")), True),
+        # Other common wordings.
+        ((("Agent", "Hi, you're on a recorded line. How can I help?"), ("Customer", "Hi.")), True),
+        ((("Agent", "Riverside Dental, hello. Just so you know, we're recording this."), ("Customer", "Fine.")), True),
     ],
 )  # fmt: skip
 def test_a_disclosure_garbled_in_the_opening(turns: tuple[tuple[str, str], ...], disclosed: bool) -> None:
@@ -272,3 +279,23 @@ def test_the_name_the_customer_greets_the_agent_by_is_the_agents() -> None:
     )
     assert result["agent"]["name"] == "Holly"
     assert result["customer"]["name"] is None
+
+
+def test_a_name_alone_in_a_turn_after_one_left_unpunctuated() -> None:
+    result = analyse(
+        ("Agent", "Mobile tech support. How can I help you?"),
+        ("Customer", "I can't get my internet to connect, it just spins"),
+        ("Agent", "and can't take your fault in"),
+        ("Customer", "Logan Robinson."),
+        ("Agent", "you. Okay, let's try something."),
+    )
+    assert result["customer"]["name"] == "Logan Robinson"
+
+
+def test_a_name_the_agent_says_after_the_greeting_is_not_the_agents() -> None:
+    result = analyse(
+        ("Agent", "Anderson wireless renewals, and his leaking."),
+        ("Customer", "I need to go over my renewal, but I don't have the paperwork with me."),
+        ("Agent", "No problem, we can call you Mac. What's the best number?"),
+    )
+    assert result["agent"]["name"] is None

@@ -163,6 +163,19 @@ def spoken_names(text: str) -> list[str]:
     return [n for n in found if n]
 
 
+def names_in_turns(turns: list[tuple[str, str]], customer: bool, limit: int) -> list[str]:
+    """spaCy's names in one side's turns, each turn read on its own: a turn's end is a sentence's end
+    even where the recognizer wrote no full stop ("It just spins" | "Logan Robinson.")."""
+    found: list[str] = []
+    read = 0
+    for role, text in turns:
+        if (role != "Agent") != customer or read >= limit:
+            continue
+        found += spoken_names(text[: limit - read])
+        read += len(text) + 1
+    return found
+
+
 def _fullest(names: list[str], exclude: set[str]) -> str | None:
     """The first full name (first and last) if any, else the first single name."""
     kept = [n for n in names if not set(n.lower().split()) & exclude]
@@ -255,7 +268,10 @@ def agent_name(agent_text: str, turns: list[tuple[str, str]] | None = None) -> s
     if name is None and turns:
         customer_words = {w.lower() for r, t in turns if r != "Agent" for w in (introduced_name(t) or "").split()}
         thanked = {m.group("name").lower() for m in THANKED.finditer(agent_text)}
-        name = _fullest([n.split()[0] for n in spoken_names(opening)], customer_words | thanked)
+        # Only the greeting, before the customer first speaks: later, the names the agent says are
+        # the customer's, a colleague's or the recognizer's guesses.
+        greeting = " ".join(t for _, t in itertools.takewhile(lambda turn: turn[0] == "Agent", turns))
+        name = _fullest([n.split()[0] for n in spoken_names(greeting[:250])], customer_words | thanked)
     return name or introduced_name(agent_text)
 
 
@@ -288,7 +304,7 @@ def customer_name(customer_text: str, agent_text: str, turns: list[tuple[str, st
     if name is None and turns:
         agent = agent_name(agent_text, turns)
         greeted = (greeted_name(customer_text) or "").lower()
-        name = _fullest(spoken_names(customer_text[:600]), {*(agent or "").lower().split(), greeted})
+        name = _fullest(names_in_turns(turns, customer=True, limit=600), {*(agent or "").lower().split(), greeted})
     if name is None:
         addressed = ADDRESSED.search(agent_text) or THANKED.search(agent_text)
         name = _clean_name(addressed.group("name")) if addressed else None

@@ -147,7 +147,9 @@ RECORDING = re.compile(
     r"|\b(recorded|monitored) for (quality|training)|\brecording (this|the) call"
     # Whatever the recognizer made of the noun: "this car may be recorded", "we record our calls".
     r"|\b(may|might|will|could) be (being )?(recorded|monitored)\b|\b(is|are) being (recorded|monitored)\b"
-    r"|\bwe (record|monitor)\b|\b(recorded|monitored) (and|or) (recorded|monitored)\b",
+    r"|\bwe (record|monitor)\b|\b(recorded|monitored) (and|or) (recorded|monitored)\b"
+    # "You're on a recorded line", "we're recording this", "call recording is on".
+    r"|\brecorded line\b|\b(we're|we are|I'm|I am) (now )?recording\b|\bcall recording\b",
     re.IGNORECASE,
 )
 # The disclosure comes in the opening; there, the recognizer may leave only its key word ("my
@@ -165,7 +167,15 @@ def recording_disclosed(full: str, transcript: DiarizedTranscript) -> bool:
         for s in transcript.segments
         if s.start - start < OPENING_SECONDS and transcript.roles.get(s.speaker) == AGENT
     )
-    return bool(OPENING_RECORDING.search(opening))
+    return bool(OPENING_RECORDING.search(opening) or OPENING_RECORDING.search(greeting(transcript)))
+
+
+def greeting(transcript: DiarizedTranscript) -> str:
+    """What is said before the call's first question ("How can I help?"), whoever diarization gave
+    it to: a turn boundary misplaced there hands the end of the agent's greeting to the customer."""
+    start = transcript.segments[0].start if transcript.segments else 0.0
+    said = " ".join(s.text for s in transcript.segments if s.start - start < OPENING_SECONDS)
+    return said.split("?", 1)[0] if "?" in said else ""
 
 
 ISSUE_CUES = re.compile(
