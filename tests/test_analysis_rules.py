@@ -83,6 +83,24 @@ def test_a_changed_price_is_the_new_one(sentence: str) -> None:
     assert extract_financial([("Agent", sentence)], []).recurring_amount == "$62.50"
 
 
+@pytest.mark.parametrize(
+    ("sentence", "field", "amount"),
+    [
+        # What is left to pay, with its usual word misheard or never said.
+        ("Okay, I've taken $285 to pay, and at least $570, still upstanding, who next month?", "pending_balance",
+         "$570.00"),
+        ("That's $300 today, which leaves $773 for next month.", "pending_balance", "$773.00"),
+        # Money going back to the customer, the verb misheard ("crediting" as "creating").
+        ("You're right. I'm creating $48.25 back to now.", "credit_issued", "$48.25"),
+        ("You'll get twenty dollars back on your card.", "credit_issued", "$20.00"),
+        # A price per month still reads as the price, "still" or not.
+        ("You're still paying $49.99 a month.", "recurring_amount", "$49.99"),
+    ],
+)  # fmt: skip
+def test_what_each_amount_is_for_in_other_words(sentence: str, field: str, amount: str) -> None:
+    assert extract_financial([("Agent", sentence)], []).model_dump()[field] == amount
+
+
 def test_paying_off_a_bill_is_todays_payment() -> None:
     financial = extract_financial([("Customer", "I want to pay off my bill, it's two hundred and four dollars.")], [])
     assert financial.payment_today == "$204.00"

@@ -35,7 +35,8 @@ PURPOSES: list[tuple[str, re.Pattern[str]]] = [
         "credit_issued",
         re.compile(
             r"\b(credit\w*|refund\w*|reimburs\w*|waiv\w*|discount\w*|compensat\w*)\b"
-            r"|\bback (on|to|in)(to)? (your|you)\b",
+            # "... $48.25 back to you now", heard as "back to now".
+            r"|\bback (on|to|in)(to)?\b",
             re.I,
         ),
     ),
@@ -57,7 +58,8 @@ PURPOSES: list[tuple[str, re.Pattern[str]]] = [
     ),
     (
         "pending_balance",
-        re.compile(r"\b(balance|outstanding|owe[sd]?|past due|overdue|remaining|due)\b", re.I),
+        # What is left to pay: "that leaves $773", "$570 still outstanding" (heard as "still upstanding").
+        re.compile(r"\b(balance|outstanding|owe[sd]?|past due|overdue|remaining|due|still|leaves|leaving)\b", re.I),
     ),
 ]
 BILLING_CONTEXT = re.compile(r"\b(billing date|billed|bill(s)? (on|goes out)|due (on|date)|renews?|charged on)\b", re.I)
