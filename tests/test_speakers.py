@@ -256,6 +256,15 @@ def test_overlapping_windows_become_turns() -> None:
     ]
 
 
+def test_a_window_of_the_other_voice_inside_a_turn_is_absorbed() -> None:
+    windows = [(start, start + 1.5) for start in np.arange(0.0, 6.0, 0.6)]
+    islands = turns_from_windows(windows, [0, 0, 0, 0, 1, 0, 0, 0, 0, 0])
+    assert [(t.speaker, t.start, t.end) for t in islands] == [("SPEAKER_00", 0.0, 6.9)]
+    # A real answer, longer than the bar, is kept.
+    answer = turns_from_windows(windows, [0, 0, 0, 1, 1, 1, 0, 0, 0, 0])
+    assert [t.speaker for t in answer] == ["SPEAKER_00", "SPEAKER_01", "SPEAKER_00"]
+
+
 def test_segments_follow_the_voice_not_the_rough_word_times() -> None:
     segments = [
         Segment(0.9, 3.6, "SPEAKER_00", "Thanks for calling, this is Ana."),  # words run into the pause

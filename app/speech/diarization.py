@@ -57,9 +57,17 @@ def label(index: int) -> str:
     return f"SPEAKER_{index:02d}"
 
 
+# A turn this short between two turns of one other voice (within senko's 4 s) is theirs: senko's
+# own post-processing. On pyannote.audio's real sample as mp3, one window of the wrong voice in the
+# middle of a turn cost 0.03 of DER; on the dev split it changed the mean DER by under 0.002.
+SHORTEST_TURN = 0.78
+ISLAND_GAP = 4.0
+
+
 def turns_from_windows(windows: list[tuple[float, float]], labels: list[int]) -> list[SpeakerTurn]:
     """Overlapping labelled windows -> contiguous turns; an overlap between two speakers is split
-    at its midpoint (as senko does)."""
+    at its midpoint, and a short island of one voice inside the other's turn is absorbed (both as
+    senko does)."""
     turns: list[list[Any]] = []
     for (start, end), lab in zip(windows, labels, strict=True):
         start, end = max(0.0, float(start)), max(0.0, float(end))
@@ -71,7 +79,23 @@ def turns_from_windows(windows: list[tuple[float, float]], labels: list[int]) ->
             turns[-1][1] = middle
             start = middle
         turns.append([start, end, lab])
-    return [SpeakerTurn(round(s, 3), round(e, 3), label(lab)) for s, e, lab in turns if e > s]
+    return absorb_islands([SpeakerTurn(round(s, 3), round(e, 3), label(lab)) for s, e, lab in turns if e > s])
+
+
+def absorb_islands(turns: list[SpeakerTurn]) -> list[SpeakerTurn]:
+    kept = list(turns)
+    i = 1
+    while i < len(kept) - 1:
+        before, island, after = kept[i - 1], kept[i], kept[i + 1]
+        if (
+            island.end - island.start <= SHORTEST_TURN
+            and before.speaker == after.speaker != island.speaker
+            and after.start - before.end <= ISLAND_GAP
+        ):
+            kept[i - 1 : i + 2] = [SpeakerTurn(before.start, after.end, before.speaker)]
+        else:
+            i += 1
+    return kept
 
 
 class SenkoDiarizer:
