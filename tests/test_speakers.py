@@ -257,12 +257,15 @@ def test_overlapping_windows_become_turns() -> None:
 
 
 def test_a_window_of_the_other_voice_inside_a_turn_is_absorbed() -> None:
-    windows = [(start, start + 1.5) for start in np.arange(0.0, 6.0, 0.6)]
-    islands = turns_from_windows(windows, [0, 0, 0, 0, 1, 0, 0, 0, 0, 0])
-    assert [(t.speaker, t.start, t.end) for t in islands] == [("SPEAKER_00", 0.0, 6.9)]
-    # A real answer, longer than the bar, is kept.
-    answer = turns_from_windows(windows, [0, 0, 0, 1, 1, 1, 0, 0, 0, 0])
-    assert [t.speaker for t in answer] == ["SPEAKER_00", "SPEAKER_01", "SPEAKER_00"]
+    windows = [(start, start + 1.5) for start in np.arange(0.0, 7.2, 0.6)]
+
+    def speakers(labels: list[int]) -> list[str]:
+        return [t.speaker for t in turns_from_windows(windows, labels)]
+
+    assert speakers([0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 1, 1]) == ["SPEAKER_00", "SPEAKER_01"]
+    # A real answer, longer than the bar, is kept; so is a speaker's only turn.
+    assert speakers([0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0]) == ["SPEAKER_00", "SPEAKER_01", "SPEAKER_00"]
+    assert speakers([0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]) == ["SPEAKER_00", "SPEAKER_01", "SPEAKER_00"]
 
 
 def test_segments_follow_the_voice_not_the_rough_word_times() -> None:

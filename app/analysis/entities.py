@@ -163,13 +163,14 @@ def spoken_names(text: str) -> list[str]:
     return [n for n in found if n]
 
 
-def names_in_turns(turns: list[tuple[str, str]], customer: bool, limit: int) -> list[str]:
-    """spaCy's names in one side's turns, each turn read on its own: a turn's end is a sentence's end
-    even where the recognizer wrote no full stop ("It just spins" | "Logan Robinson.")."""
+def names_in_customer_turns(turns: list[tuple[str, str]], limit: int) -> list[str]:
+    """spaCy's names in the customer's first `limit` characters, each turn read on its own: a turn's
+    end is a sentence's end even where the recognizer wrote no full stop ("It just spins" | "Logan
+    Robinson.")."""
     found: list[str] = []
     read = 0
     for role, text in turns:
-        if (role != "Agent") != customer or read >= limit:
+        if role == "Agent" or read >= limit:
             continue
         found += spoken_names(text[: limit - read])
         read += len(text) + 1
@@ -304,7 +305,7 @@ def customer_name(customer_text: str, agent_text: str, turns: list[tuple[str, st
     if name is None and turns:
         agent = agent_name(agent_text, turns)
         greeted = (greeted_name(customer_text) or "").lower()
-        name = _fullest(names_in_turns(turns, customer=True, limit=600), {*(agent or "").lower().split(), greeted})
+        name = _fullest(names_in_customer_turns(turns, limit=600), {*(agent or "").lower().split(), greeted})
     if name is None:
         addressed = ADDRESSED.search(agent_text) or THANKED.search(agent_text)
         name = _clean_name(addressed.group("name")) if addressed else None

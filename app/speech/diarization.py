@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -83,7 +84,10 @@ def turns_from_windows(windows: list[tuple[float, float]], labels: list[int]) ->
 
 
 def absorb_islands(turns: list[SpeakerTurn]) -> list[SpeakerTurn]:
+    """Short islands inside another voice's turn given to that voice; never a speaker's only turn
+    (a count the client asked for stays that count)."""
     kept = list(turns)
+    turns_of = Counter(t.speaker for t in kept)
     i = 1
     while i < len(kept) - 1:
         before, island, after = kept[i - 1], kept[i], kept[i + 1]
@@ -91,8 +95,10 @@ def absorb_islands(turns: list[SpeakerTurn]) -> list[SpeakerTurn]:
             island.end - island.start <= SHORTEST_TURN
             and before.speaker == after.speaker != island.speaker
             and after.start - before.end <= ISLAND_GAP
+            and turns_of[island.speaker] > 1
         ):
             kept[i - 1 : i + 2] = [SpeakerTurn(before.start, after.end, before.speaker)]
+            turns_of[island.speaker] -= 1
         else:
             i += 1
     return kept
