@@ -19,7 +19,7 @@ from app.analysis.schema import (
     Sentiment,
 )
 from app.redaction import Finding
-from app.transcript import AGENT, CUSTOMER, DiarizedTranscript
+from app.transcript import AGENT, CUSTOMER, DiarizedTranscript, Segment
 
 
 def _cues(*patterns: tuple[str, float]) -> list[tuple[re.Pattern[str], float]]:
@@ -162,19 +162,15 @@ def recording_disclosed(full: str, transcript: DiarizedTranscript) -> bool:
     if RECORDING.search(full):
         return True
     start = transcript.segments[0].start if transcript.segments else 0.0
-    opening = " ".join(
-        s.text
-        for s in transcript.segments
-        if s.start - start < OPENING_SECONDS and transcript.roles.get(s.speaker) == AGENT
-    )
-    return bool(OPENING_RECORDING.search(opening) or OPENING_RECORDING.search(greeting(transcript)))
+    early = [s for s in transcript.segments if s.start - start < OPENING_SECONDS]
+    by_agent = " ".join(s.text for s in early if transcript.roles.get(s.speaker) == AGENT)
+    return bool(OPENING_RECORDING.search(by_agent) or OPENING_RECORDING.search(greeting(early)))
 
 
-def greeting(transcript: DiarizedTranscript) -> str:
+def greeting(early: list[Segment]) -> str:
     """What is said before the call's first question ("How can I help?"), whoever diarization gave
     it to: a turn boundary misplaced there hands the end of the agent's greeting to the customer."""
-    start = transcript.segments[0].start if transcript.segments else 0.0
-    said = " ".join(s.text for s in transcript.segments if s.start - start < OPENING_SECONDS)
+    said = " ".join(s.text for s in early)
     return said.split("?", 1)[0] if "?" in said else ""
 
 
