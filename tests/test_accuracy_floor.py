@@ -48,7 +48,8 @@ def test_two_voices_stay_two_and_one_stays_one(scored: Tally) -> None:
 
 
 def test_no_card_or_code_leaks_and_cards_are_found(scored: Tally) -> None:
-    assert all(scored.hits["no_leak"]), scored.misses
+    assert all(scored.hits["no_card_leak"]), scored.misses
+    assert all(scored.hits["no_code_leak"]), scored.misses
     assert rate(scored, "card_masked") >= 0.5, scored.misses
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.redaction import spoken_digits
+from app.redaction import exchange, spoken_digits
 from app.redaction.cards import brand_by_prefix, card_brand, luhn_valid, mask_card
 from app.redaction.spoken_digits import HOMOPHONES, Token, strip, tokens_to_digits
 from app.transcript import Word
@@ -40,6 +40,9 @@ EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(\.[\w-]+)+\b")
 SPOKEN_EMAIL = re.compile(r"\b[\w.-]+(?: dot [\w-]+)* at [\w-]+(?: [\w-]+)?(?: dot [\w-]+)+\b", re.I)
 SSN_PATTERN = re.compile(r"\b\d{3}-\d{2}-\d{4}\b")
 
+# A card read out in a payment exchange that no rule could read as a number (its digits were masked).
+UNREAD_CARD_DESCRIPTION = "Credit card (redacted)"
+
 # How far (in words) a keyword reaches forward to the number it announces.
 KEYWORD_REACH = 12
 
@@ -51,6 +54,9 @@ class Finding:
     """What `compliance.sensitive_data_shared` lists, already masked."""
     brand: str | None = None
     last4: str | None = None
+
+
+UNREAD_CARD = Finding("card", UNREAD_CARD_DESCRIPTION)
 
 
 @dataclass
@@ -319,11 +325,45 @@ def redact_words(words: list[Word], *, redact_pii: bool) -> tuple[list[Word], li
             if index not in replacements or _visible_digits(replacement) < _visible_digits(replacements[index]):
                 replacements[index] = replacement
         findings.extend(f for f in redaction.findings if f not in findings)
+    # Then every digit of a payment exchange, whatever shape the rules saw in it or did not.
+    replacements, card_read = exchange.fail_closed([w.word for w in words], replacements)
+    if card_read and not any(f.kind == "card" for f in findings):
+        findings.append(UNREAD_CARD)
     for index, replacement in replacements.items():
         words[index].masked = True
         if replacement is not None:
             words[index].word = replacement
     return [w for i, w in enumerate(words) if not (i in replacements and replacements[i] is None)], findings
+
+
+# Masked words this close together are one reading (a card, the agent's "and the code?", the code):
+# the audio is covered from the first to the last, questions included.
+READING_GAP_SECONDS = 6.0
+# How far a covered span reaches past its masked words into the silence around them, up to the
+# next word heard: a digit the recognizer dropped at a reading's edge is covered too.
+EDGE_SECONDS = 1.0
+
+
+def masked_spans(words: Sequence[Word]) -> list[tuple[float, float]]:
+    """The stretches of audio to cover, from the words as heard (in order, `masked` set by
+    `redact_words`): each reading whole, from its first masked word to its last."""
+    spans: list[tuple[float, float]] = []
+    first: int | None = None
+    last = 0
+    for i, word in enumerate([*words, None]):
+        if word is not None and not word.masked:
+            continue
+        if first is not None and (word is None or word.start - words[last].end > READING_GAP_SECONDS):
+            before = next((w.end for w in reversed(words[:first]) if not w.masked), 0.0)
+            after = next((w.start for w in words[last + 1 :] if not w.masked), words[last].end + EDGE_SECONDS)
+            start = max(before, words[first].start - EDGE_SECONDS)
+            end = min(after, words[last].end + EDGE_SECONDS)
+            spans.append((min(start, words[first].start), max(end, words[last].end)))
+            first = None
+        if word is not None:
+            first = i if first is None else first
+            last = i
+    return spans
 
 
 def _visible_digits(text: str | None) -> int:
@@ -339,7 +379,8 @@ def redact_text(text: str, *, redact_pii: bool = False) -> str:
         if redact_pii:
             line = SPOKEN_EMAIL.sub("[email redacted]", EMAIL.sub("[email redacted]", line))
         words = line.split(" ")
-        masked = find_sensitive(words, redact_pii=redact_pii).apply(words)
+        replacements, _ = exchange.fail_closed(words, find_sensitive(words, redact_pii=redact_pii).replacements)
+        masked = [replacements.get(i, w) for i, w in enumerate(words)]
         lines.append(" ".join(w for w in masked if w is not None))
     return "\n".join(lines)
 

@@ -152,7 +152,7 @@ def assemble(
     # Card numbers are masked in the words themselves, before any text is built from them.
     heard = list(words)
     words, findings = redaction.redact_words(words, redact_pii=options.redact_pii)
-    masked_spans = merge_spans([(w.start, w.end) for w in heard if w.masked])
+    masked_spans = merge_spans(redaction.masked_spans(heard))
     diarizer_labels = [w.speaker for w in words]
     transcript = build_transcript(words, pauses(turns))
     relabel = {old: w.speaker for old, w in zip(diarizer_labels, transcript.words, strict=True) if old and w.speaker}

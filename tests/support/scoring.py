@@ -12,6 +12,8 @@ from typing import Any
 
 from tests.support.corpus import CorpusCall
 
+# A secret this long is a card number (or its middle); a shorter one is a security code.
+CARD_DIGITS = 8
 FIELDS = ("call_type", "call_outcome", "customer_name", "agent_name", "recording_disclosure", "financial")
 
 
@@ -97,17 +99,12 @@ def all_strings(value: Any) -> list[str]:
 
 
 def leaked(secret: str, result: dict[str, Any]) -> bool:
-    """A card number (or its middle digits) or a security code readable in any text of the result:
-    as digits run together, or as the digit run a listener would read from the words."""
-    from app.redaction import digit_runs
+    """A card (any seven of its digits in a row) or a security code readable in any text of the
+    result, by the one rule every leak check uses (`tests.support.leaks`)."""
+    from tests.support.leaks import card_leaked, code_leaked
 
-    for text in all_strings(result):
-        if len(secret) >= 8 and secret in digits_only(text):
-            return True
-        runs = [digits for _, digits in digit_runs(text.split())]
-        if any(secret in digits if len(secret) >= 8 else secret == digits for digits in runs):
-            return True
-    return False
+    check = card_leaked if len(secret) >= CARD_DIGITS else code_leaked
+    return any(check(secret, text) for text in all_strings(result))
 
 
 def score_analysis(call: CorpusCall, result: dict[str, Any], tally: Tally, tag: str) -> None:
@@ -133,7 +130,10 @@ def score_analysis(call: CorpusCall, result: dict[str, Any], tally: Tally, tag: 
     for key, amount in truth["financial"].items():
         tally.hit("financial", amount in values, f"{tag} financial {key} {amount} not in {sorted(values)}")
         tally.hit("financial_field", analysis["financial"].get(key) == amount)
-        if amount_heard(amount, result["transcript"]):
+        readable = amount_heard(amount, result["transcript"])
+        # Masking must not take amounts with it: how many are still there to read.
+        tally.hit("amounts_readable", readable)
+        if readable:
             tally.hit("financial_if_heard", amount in values)
     shared = " | ".join(analysis["compliance"]["sensitive_data_shared"])
     cards_listed = shared.count("Credit card")
@@ -143,7 +143,8 @@ def score_analysis(call: CorpusCall, result: dict[str, Any], tally: Tally, tag: 
         exact = bool(re.search(rf"{card['first4']}[ *]+{card['last4']}", shared))
         tally.hit("card_digits_exact", exact)
     for secret in truth["secrets"]:
-        tally.hit("no_leak", not leaked(secret, result), f"{tag} LEAK of a {len(secret)}-digit secret")
+        kind = "card" if len(secret) >= CARD_DIGITS else "code"
+        tally.hit(f"no_{kind}_leak", not leaked(secret, result), f"{tag} LEAK of a {len(secret)}-digit {kind}")
 
 
 def der(reference: Any, segments: list[dict[str, Any]], collar: float) -> float:
