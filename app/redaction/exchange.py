@@ -41,6 +41,9 @@ CODE_REQUEST = re.compile(
     r"|\bc[oó]digo de seguridad\b|\bc[oó]digo (cvv|cvc)\b|\bd[ií]gitos de atr[aá]s\b",
     re.I,
 )
+# Within an exchange, the code asked for in fewer words, or as the recognizer wrote them ("the free
+# digit code", "the CV lead leads").
+CODE_WORD = re.compile(r"\bcode\b|\bdigit (code|number)\b|\bcv\b|\bcvv\w*|\bc[oó]digo\b", re.I)
 # Naming a card or its brand: an exchange may follow, or the card may only be talked about
 # ("a refund of $48 to your card"), so money said on its own here stays readable.
 CARD_MENTION = re.compile(
@@ -81,6 +84,13 @@ CARD_MASK = re.compile(r"\d{4}(?: \*+)+ \d{4}")
 IDLE_WORDS = 15
 # Words after a request in which the first digit is still awaited.
 AWAIT_WORDS = 30
+# Words said over or within a reading that are not a change of subject.
+ASIDES = {"mm", "mhm", "mm-hm", "mm-hmm", "uh-huh", "okay", "ok", "yep", "yeah", "yes", "right", "sorry", "no",
+          "wait", "actually", "go", "on", "got", "it", "sí", "vale", "perdón", "perdon"}  # fmt: skip
+# An amount after a card that was read is an amount when other words came between ("Thanks. That's
+# $48.25 on the bill") and it is an amount's size.
+AMOUNT_AFTER_WORDS = 2
+AMOUNT_DIGITS = 6
 # Once a card number and its code were heard, words of grace for a correction.
 GRACE_WORDS = 4
 # Digits in a row, with no request heard, that make a card reading.
@@ -97,7 +107,7 @@ CODE_READ_DIGITS = 3
 # Digits that are a whole card however it was grouped: an amount said after them is an amount.
 CARD_WHOLE_DIGITS = 16
 # Other digits within this many words of a money figure make it part of a reading ("$5 .45. 0 -1").
-MONEY_NEIGHBOURS = 3
+MONEY_NEIGHBOURS = 2
 
 
 class Slot(Enum):
@@ -118,6 +128,10 @@ class Exchange:
     """Tokens masked by this pass, in order."""
     card_found: bool = False
     """The rules read a whole card number here (their mask shows its first and last four)."""
+
+    @property
+    def card_read(self) -> bool:
+        return self.card_found or self.digits[Slot.CARD] >= CARD_READ_DIGITS
 
     @property
     def complete(self) -> bool:
@@ -268,6 +282,7 @@ def find_exchanges(words: Sequence[str], shown_last4: frozenset[str] = frozenset
     expiry_asked = _cues(words, EXPIRY_REQUEST)
     code_asked = _cues(words, CODE_REQUEST)
     mentioned = _cues(words, CARD_MENTION)
+    code_words = _cues(words, CODE_WORD)
     other_number = _cues(words, OTHER_NUMBER)
     # The words of a request are not its answer ("the three digit code?").
     in_request = {
@@ -288,6 +303,7 @@ def find_exchanges(words: Sequence[str], shown_last4: frozenset[str] = frozenset
     strong = False  # details were asked for (not only a card named)
     reading = False  # digits have started since the last request
     idle = 0  # words without a digit since the last digit (or the last request)
+    talk = 0  # of those, words other than "mm-hm" and "sorry, no"
 
     def close(at: int) -> None:
         nonlocal current, strong, reading
@@ -306,6 +322,8 @@ def find_exchanges(words: Sequence[str], shown_last4: frozenset[str] = frozenset
             ),
             None,
         )
+        if request is None and current is not None and i in code_words and not _carries_digits(token):
+            request = Slot.CODE
         if request is not None or i in mentioned:
             if current is None:
                 current = Exchange(start=i)
@@ -315,7 +333,7 @@ def find_exchanges(words: Sequence[str], shown_last4: frozenset[str] = frozenset
                 current.asked.add(request)
             elif slot is not Slot.CARD and not reading:
                 slot = Slot.CARD
-            reading, idle = False, 0
+            reading, idle, talk = False, 0, 0
             continue
         if i in in_request:
             continue
@@ -323,9 +341,15 @@ def find_exchanges(words: Sequence[str], shown_last4: frozenset[str] = frozenset
             continue
         digits = _carries_digits(token) or _is_mask(token.text)
         if current is None:
+            if CARD_MASK.search(token.text):
+                # A card the rules read whole, with no request heard: what follows may be its details.
+                current = Exchange(start=i, card_found=True)
+                slot, strong, reading, idle, talk = Slot.CARD, True, True, 0, 0
+                current.digits[slot] += CARD_WHOLE_DIGITS
+                continue
             if len(groups.get(i, "")) >= CARD_LIKE_DIGITS and (i == 0 or i - 1 not in groups):
                 current = Exchange(start=i)
-                slot, strong, reading, idle = Slot.CARD, True, True, 0
+                slot, strong, reading, idle, talk = Slot.CARD, True, True, 0, 0
             else:
                 continue
         if digits:
@@ -333,7 +357,7 @@ def find_exchanges(words: Sequence[str], shown_last4: frozenset[str] = frozenset
                 current.card_found = current.card_found or bool(CARD_MASK.search(token.text)) or _mask_remnant(words, i)
                 if strong or reading:  # what the rules masked of this reading
                     current.digits[slot] += max(1, sum(c in "*0123456789" for c in token.text))
-                    reading, idle = True, 0
+                    reading, idle, talk = True, 0, 0
                 continue
             if (
                 not reading
@@ -349,14 +373,19 @@ def find_exchanges(words: Sequence[str], shown_last4: frozenset[str] = frozenset
                 # an amount, a count or a date, while no digits are being read.
                 continue
             if idle > 0 and _money_alone(tokens, words, i):
-                if current.complete:
+                if current.complete or (current.card_read and current.digits[Slot.CODE] and talk):
                     close(i)  # "All done, $120 has been taken": the exchange is over
                     continue
-                if slot is Slot.CARD and (current.card_found or current.digits[Slot.CARD] >= CARD_WHOLE_DIGITS):
+                if (
+                    slot is Slot.CARD
+                    and (current.card_found or current.digits[Slot.CARD] >= CARD_WHOLE_DIGITS)
+                    and talk >= AMOUNT_AFTER_WORDS
+                    and _digit_count(token) <= AMOUNT_DIGITS
+                ):
                     continue  # the card was read, then an amount ("Thanks. That's $48.25 on the bill")
             current.digits[slot] += _digit_count(token)
             current.masked.append(i)
-            reading, idle = True, 0
+            reading, idle, talk = True, 0, 0
             continue
         if word in FILLERS or not word:
             continue
@@ -366,10 +395,18 @@ def find_exchanges(words: Sequence[str], shown_last4: frozenset[str] = frozenset
         if (reading or strong) and (word in HOMOPHONES or word in ORDINAL_WORDS) and _digit_follows(tokens, i):
             current.masked.append(i)
             current.digits[slot] += 1
-            idle = 0
+            idle = talk = 0
             continue
         idle += 1
-        limit = GRACE_WORDS if current.complete else (IDLE_WORDS if reading else AWAIT_WORDS)
+        talk += word not in ASIDES
+        if current.complete:
+            limit = GRACE_WORDS
+        elif reading and not (current.card_read and current.digits[Slot.CODE] < CODE_READ_DIGITS):
+            limit = IDLE_WORDS
+        else:
+            # Waiting for digits: after a request, or for the code of a card read (its question may
+            # have been misheard: "el código de seguridad" came back as "el colegón es muy más").
+            limit = AWAIT_WORDS
         if idle >= limit:
             close(i)
     if current is not None:
