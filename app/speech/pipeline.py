@@ -168,7 +168,9 @@ def assemble(
         roles=transcript.roles,
         thresholds=thresholds or metrics.Thresholds(),
     )
-    ai_analysis = analysis.analyze(transcript, findings=findings, instructions=options.instructions, llm=llm)
+    ai_analysis = analysis.analyze(
+        transcript, findings=findings, instructions=options.instructions, llm=llm, language=language
+    )
     result = TranscriptionResult(
         transcript=transcript.text,
         duration_seconds=round(duration, 3),

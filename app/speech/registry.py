@@ -54,6 +54,8 @@ class ModelRegistry:
                     cpu_threads=s.whisper_cpu_threads or devices.available_cores(),
                     vad_filter=s.whisper_vad,
                     workers=s.max_concurrent_transcriptions,
+                    models_dir=s.models_dir,
+                    temperature_fallback=s.whisper_temperature_fallback,
                 )
                 logger.info(
                     "loaded whisper %s (%s, %s) in %.1f s", s.whisper_model, device, compute_type,
