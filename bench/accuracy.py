@@ -38,6 +38,7 @@ def run(args: argparse.Namespace) -> dict[str, Tally]:
     models = ModelRegistry(settings)
     models.load_all()
     tallies: dict[str, Tally] = {}
+    transcripts: dict[str, str] = {}
     for variant in args.variants:
         tally = tallies.setdefault(variant, Tally())
         for call in calls:
@@ -72,9 +73,30 @@ def run(args: argparse.Namespace) -> dict[str, Tally]:
                     print(f"  {tag} DER ours {tally.numbers['der_c0.0'][-1]:.3f}  raw senko "
                           f"{tally.numbers['raw_senko_der_c0.0'][-1]:.3f}")  # fmt: skip
             score_analysis(call, result, tally, tag)
+            transcripts[tag] = result["transcript"]
+            if args.redacted_audio and call.truth["cards"]:
+                score_redacted_audio(models, decoded, output, call, tally, tag)
             if args.verbose:
                 print(json.dumps(result["ai_analysis"], indent=1)[:3000])
+    if args.transcripts:
+        Path(args.transcripts).write_text(json.dumps(transcripts, indent=1))
     return tallies
+
+
+def score_redacted_audio(models: Any, decoded: Any, output: Any, call: Any, tally: Tally, tag: str) -> None:
+    """The call's redacted audio (`redact_audio=true`), heard again by the same recognizer: no seven
+    digits of the card in a row and no code."""
+    from app.speech import audio_redaction
+    from tests.support.leaks import leaks
+    from tests.support.scoring import CARD_DIGITS
+
+    spans = [(s.start, s.end) for s in output.masked_spans]
+    samples = audio_redaction.render(decoded, spans, "beep").mean(axis=1)
+    heard = " ".join(w.word for w in models.transcriber().transcribe(samples, None).words)
+    cards = [s for s in call.truth["secrets"] if len(s) >= CARD_DIGITS]
+    codes = [s for s in call.truth["secrets"] if len(s) < CARD_DIGITS]
+    found = leaks({"redacted audio": heard}, cards, codes)
+    tally.hit("redacted_audio_no_leak", not found, f"{tag} {found}")
 
 
 def raw_senko_segments(models: Any, decoded: Any) -> list[dict[str, Any]]:
@@ -121,7 +143,7 @@ def report(tallies: dict[str, Tally], split: str) -> None:
         overall.add(t)
     rows = ["request_ok", "speakers_right", *FIELDS, "financial_field", "customer_name_if_heard", "agent_name_if_heard",
             "financial_if_heard", "card_masked", "card_digits_exact", "no_card_leak", "no_code_leak",
-            "amounts_readable", "der_within_senko"]  # fmt: skip
+            "amounts_readable", "redacted_audio_no_leak", "der_within_senko"]  # fmt: skip
     numbers = ["wer", "der_c0.0", "der_c0.25", "raw_senko_der_c0.0", "rtf"]
     columns = [*tallies, "all"]
     print(f"\nsplit: {split}\n{versions()}")
@@ -146,6 +168,8 @@ def main() -> None:
     parser.add_argument("--family", nargs="*", help="only these scenario families")
     parser.add_argument("--root", default="data/corpus")
     parser.add_argument("--raw-senko", action="store_true", help="also score plain senko's diarization")
+    parser.add_argument("--redacted-audio", action="store_true", help="also hear each card call's redacted audio")
+    parser.add_argument("--transcripts", help="write every result's transcript to this JSON file (to compare runs)")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
     report(run(args), args.split)

@@ -94,7 +94,7 @@ async def test_not_multipart_is_400(client: httpx.AsyncClient, customer: Custome
     ("data", "words"),
     [
         ({"plan": "enterprise"}, "unknown plan"),
-        ({"language": "es"}, "not supported by the loaded model"),
+        ({"language": "zz"}, "not supported by the loaded model"),
         ({"language": "english"}, "ISO 639-1"),
         ({"instructions": "x" * 2001}, "2000 characters"),
         ({"speakers": "0"}, "speakers"),

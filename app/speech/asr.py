@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import ctranslate2
+import numpy as np
 
 from app.errors import BadRequest
 from app.speech import clips, vad, whisper_models
@@ -22,6 +23,8 @@ CLIPS_PER_RUN = 32
 # A phrase of up to this many words repeated more than MAX_REPEATS times in a row is a loop.
 LOOP_MAX_PHRASE = 6
 LOOP_MAX_REPEATS = 3
+# Speech the language is judged from (in 30 s windows).
+LANGUAGE_SECONDS = 60
 # Whisper's fallback: a window that decodes badly is decoded again by sampling at these temperatures.
 FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 
@@ -100,8 +103,8 @@ class WhisperTranscriber:
         self, audio: Samples, language: str | None, on_progress: Callable[[float], None] | None = None
     ) -> Recognition:
         self.check_language(language)
-        if language is None and not self.multilingual:
-            language = "en"
+        if language is None:
+            language = self.detect_language(audio) if self.multilingual else "en"
         # With the fallback on, Whisper samples when a window decodes badly. ctranslate2 seeds each
         # of its threads' generators once, at that thread's first sampling, so this fixes the first
         # draw in a process, not later ones: a clip decoded again can come out differently. Without
@@ -112,6 +115,19 @@ class WhisperTranscriber:
         else:
             words, detected = self._window_by_window(audio, language, on_progress)
         return Recognition(words=remove_repetition_loops(words), language=detected)
+
+    def detect_language(self, audio: Samples) -> str:
+        """The language of the call's speech: its first LANGUAGE_SECONDS of speech, silence and hold
+        music cut out (faster-whisper's batched pipeline judged from the first clip's padded
+        features and took an English call with a hold for Spanish)."""
+        speech = [audio[int(c.start * SAMPLE_RATE) : int(c.end * SAMPLE_RATE)] for c in clips.speech_clips(audio)]
+        said = np.concatenate(speech)[: LANGUAGE_SECONDS * SAMPLE_RATE] if speech else audio
+        if len(said) == 0:
+            return "en"
+        language, _, _ = self._model.detect_language(
+            audio=said, language_detection_segments=LANGUAGE_SECONDS // 30, language_detection_threshold=0.5
+        )
+        return str(language)
 
     def _window_by_window(
         self,
@@ -159,8 +175,7 @@ class WhisperTranscriber:
             # A pipeline per run: it keeps state between the batches of one run.
             segments, info = BatchedInferencePipeline(self._model).transcribe(
                 audio,
-                # Detected once, on the first run's clips; later runs keep it.
-                language=language or (detected if first else None),
+                language=language,
                 beam_size=self._beam_size,
                 temperature=list(self._temperatures),
                 word_timestamps=True,
