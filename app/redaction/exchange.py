@@ -230,7 +230,7 @@ def _digit_groups(tokens: list[Token], words: Sequence[str], gap_words: int = 2)
     return groups
 
 
-def _looks_like_date(tokens: list[Token], words: Sequence[str], i: int) -> bool:
+def _looks_like_date(words: Sequence[str], i: int) -> bool:
     """ "March 12th", "the 5th": a date, not the start of a card."""
     before = words[i - 1] if i > 0 else ""
     return bool(MONTH.match(before.strip())) or bool(re.search(r"\d(st|nd|rd|th)\b", words[i].lower()))
@@ -365,7 +365,7 @@ def find_exchanges(words: Sequence[str], shown_last4: frozenset[str] = frozenset
                 and (
                     _money_alone(tokens, words, i)
                     or len(groups.get(i, "*" * READING_DIGITS)) < READING_DIGITS
-                    or _looks_like_date(tokens, words, i)
+                    or _looks_like_date(words, i)
                 )
                 and len(stretches.get(i, "")) < STRETCH_DIGITS
             ):

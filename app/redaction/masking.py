@@ -68,9 +68,6 @@ class Redaction:
     card_positions: list[int] = field(default_factory=list)
     """Where each card found starts."""
 
-    def apply(self, words: Sequence[str]) -> list[str | None]:
-        return [self.replacements.get(i, w) for i, w in enumerate(words)]
-
 
 def _context_before(words: Sequence[str], index: int, pattern: re.Pattern[str], reach: int = KEYWORD_REACH) -> bool:
     window = " ".join(words[max(0, index - reach) : index])
