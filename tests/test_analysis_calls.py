@@ -114,8 +114,9 @@ def test_card_and_cvv_are_masked_everywhere(
         for place, text in (("response", raw), ("result", str(result)), ("database", stored)):
             assert secret not in re.sub(r"[\s,.-]", "", text), f"{secret} found in the {place}"
     cleaned = result["ai_analysis"]["transcript_cleaned"]
-    # How many digits the recognizer heard varies; what is shown never goes past 4 + 4.
-    assert re.search(r"4532 [* ]+6311", cleaned), cleaned
+    # How many digits the recognizer heard varies (one dropped shifts the last four it wrote); what
+    # is shown is its first four and last four, never more.
+    assert re.search(r"4532 [* ]+\d{4}\b", cleaned), cleaned
     assert "Credit card 4532" in str(result["ai_analysis"]["compliance"]["sensitive_data_shared"])
     said = " ".join(w["word"] for w in result["word_timestamps"])
     assert "947" not in re.sub(r"[\s,.-]", "", result["transcript"])

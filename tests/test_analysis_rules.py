@@ -35,6 +35,8 @@ def analyse(*turns: tuple[str, str]) -> dict[str, Any]:
         ("three hundred eighty -six dollars today", [38600]),
         ("$1 ,150 dollars", [115000]),
         ("a hundred and twenty bucks", [12000]),
+        ("it's 896 dollars, and 95 cents", [89695]),
+        ("$43, and 99 cents", [4399]),
         # The currency dropped: a price per period, or a number with cents.
         ("that comes to another 48 .99 per month", [4899]),
         ("it's 99 a month", [9900]),
@@ -172,6 +174,7 @@ def test_unknown_fields_stay_empty() -> None:
     [
         ("Good morning, Smith Energy, William speaking. How can I help?", "William"),
         ("Hi, Burton security tech support. How can I help?", None),
+        ("Hi there, you got Maria at Lawson Fitness, what can I do for you?", "Maria"),
     ],
 )
 def test_a_business_is_not_the_agent(opening: str, agent: str | None) -> None:

@@ -38,8 +38,9 @@ CREDIT = 1000
 TOPUP, BONUS = 500, 50
 SEEDED_JOBS = 12
 CARD_CALL = next(c for c in CALLS if c.name == "card_payment")
-# tiny.en now and then drops some of the sixteen digits it hears (4532 **** ** 6311): masked either way.
-MASKED_CARD = re.compile(r"4532 \*+(?: \*+)* 6311")
+# The recognizer now and then drops some of the sixteen digits it hears (4532 **** ** 6311, or a
+# shifted last four: 4532 **** *** 7631): masked either way, the first four and last four shown.
+MASKED_CARD = re.compile(r"4532 \*+(?: \*+)* \d{4}(?!\d)")
 # In the transcript, a number heard only in part is masked whole (no digits shown) instead.
 MASKED_CARD_IN_TEXT = re.compile(rf"{MASKED_CARD.pattern}|\*{{8,}}")
 # Eleven digits or more in a row, spaces or dashes between them allowed: no call text may hold one.

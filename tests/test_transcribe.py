@@ -20,6 +20,9 @@ from tests.support.synth import SIMILAR_VOICES, SUPPORT_CALL, SynthCall, Turn, s
 pytestmark = pytest.mark.slow
 
 MAX_WER = 0.25
+# 8 kHz u-law through a telephone band: Whisper base's mean WER on the corpus's u-law renders is
+# 0.38 (dev split), against 0.17 at 16 kHz; this call comes out at 0.29.
+MAX_WER_BY_FORMAT = {"ulaw": 0.35}
 
 
 async def post_call(
@@ -55,7 +58,7 @@ async def test_formats_transcribe_diarize_and_charge(
     assert body["cost_cents"] == expected_cost
 
     result = (await client.get(body["result_url"], headers=customer.headers)).json()
-    assert transcript_wer(call, result) <= MAX_WER, result["transcript"]
+    assert transcript_wer(call, result) <= MAX_WER_BY_FORMAT.get(fmt, MAX_WER), result["transcript"]
     assert result["roles"] == {"SPEAKER_00": "Agent", "SPEAKER_01": "Customer"}
     assert speaker_accuracy(call, result) >= 0.9
     assert all(w["speaker"] in result["speakers"] for w in result["word_timestamps"])

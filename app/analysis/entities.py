@@ -28,7 +28,8 @@ SELF_INTRODUCTION = [
     re.compile(rf"\b(?i:my name is|my name's|name's) (?P<name>{NAME_WORD}(?: {NAME_WORD})?)"),
     re.compile(rf"\b(?P<name>{NAME_WORD}(?: {NAME_WORD})?) (?:calling|here)\b(?! (?:is|are|was)\b)"),
     re.compile(
-        rf"\b(?i:you've got|you have got|you're (?:talking|speaking) (?:to|with)|ask for) (?P<name>{NAME_WORD})\b"
+        rf"\b(?i:you've got|you have got|you got|you're (?:talking|speaking) (?:to|with)|ask for) "
+        rf"(?P<name>{NAME_WORD})\b"
     ),
     re.compile(
         rf"\b(?i:this is) (?P<name>{NAME_WORD}(?: {NAME_WORD})?)(?= (?:from|with|at|speaking|calling|here)\b|[.,]|$)"

@@ -19,9 +19,9 @@ from app.redaction.spoken_digits import HOMOPHONES
 # "and $" are read as the cents of the amount before them.
 AMOUNT = re.compile(
     r"(?:\$\s?(?P<d1>\d{1,3}(?:,\d{3})+|\d+)(?:\s?\.(?P<c1>\d{1,2}))?"
-    r"(?:\s+and\s+(?:(?P<c2>\d{1,2})\s+cents?|\$(?P<c6>\d{2})(?![\d.,]|\s+dollars?)))?)"
+    r"(?:,?\s+and\s+(?:(?P<c2>\d{1,2})\s+cents?|\$(?P<c6>\d{2})(?![\d.,]|\s+dollars?)))?)"
     r"|(?:(?P<d2>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<c3>\d{1,2}))?\s+(?:dollars?|bucks|usd)"
-    r"(?:\s+and\s+(?P<c4>\d{1,2})\s+cents?)?)"
+    r"(?:,?\s+and\s+(?P<c4>\d{1,2})\s+cents?)?)"
     r"|(?:(?P<c5>\d{1,2})\s+cents?)"
     # The recognizer drops the currency: "another 48.99 per month", "it's 99 a month".
     r"|(?:(?<![\d.,$])(?P<d3>\d{1,3}(?:,\d{3})*|\d+)(?:\.(?P<c7>\d{2}))?"

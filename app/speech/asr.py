@@ -156,7 +156,7 @@ class WhisperTranscriber:
         for segment in segments:
             if on_progress is not None:
                 on_progress(min(1.0, float(segment.end) / total))
-            words.extend(_words(segment.words or [], offset))
+            words.extend(to_words(segment.words or [], offset))
         return words, info.language
 
     def _batched(
@@ -186,7 +186,7 @@ class WhisperTranscriber:
             decoded: dict[int, tuple[clips.Decoded, list[Word]]] = {}
             for segment in segments:
                 index = min(range(len(group)), key=lambda i: abs(group[i].start - float(segment.start)))
-                clip_words = _words(segment.words or [], 0.0)
+                clip_words = to_words(segment.words or [], 0.0)
                 decoded[index] = (
                     clips.Decoded(
                         [w.word for w in clip_words],
@@ -215,14 +215,30 @@ class WhisperTranscriber:
         return self._window_by_window(audio[first:last], language, offset=start)[0]
 
 
-def _words(words: Iterable[Any], offset: float) -> list[Word]:
-    out = []
+# The rest of a figure that the tokenizer cut off as a word of its own: Whisper base writes "$43.99"
+# as " $43" + ".99" and "6,752" as " 6" + ",752" (no leading space: the same word goes on).
+FIGURE_GOES_ON = re.compile(r"[.,:/]?\d")
+FIGURE_SO_FAR = re.compile(r"[$£€]?[\d.,:/]*\d$")
+
+
+def to_words(words: Iterable[Any], offset: float) -> list[Word]:
+    out: list[Word] = []
     for w in words:
         text = w.word.strip()
-        if text:
-            out.append(
-                Word(text, round(float(w.start) + offset, 3), round(float(w.end) + offset, 3), float(w.probability))
-            )
+        if not text:
+            continue
+        start, end = round(float(w.start) + offset, 3), round(float(w.end) + offset, 3)
+        probability = float(w.probability)
+        previous = out[-1] if out else None
+        if (
+            previous is not None
+            and not w.word.startswith(" ")
+            and FIGURE_GOES_ON.match(text)
+            and FIGURE_SO_FAR.fullmatch(previous.word)
+        ):
+            out[-1] = Word(previous.word + text, previous.start, end, min(previous.probability, probability))
+        else:
+            out.append(Word(text, start, end, probability))
     return out
 
 
