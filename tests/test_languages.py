@@ -7,17 +7,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from app.analysis import rules_cannot_read
-from app.main import create_app
 from app.runtime import Runtime
 from app.speech import whisper_models
-from tests.support.factories import make_account, serve_asgi, settings_for
+from tests.support.factories import make_account
 from tests.support.leaks import leaks
 from tests.support.synth import SynthCall, Turn, synthesize_call
 
@@ -52,20 +50,13 @@ def spanish_call(tmp_path_factory: pytest.TempPathFactory) -> SynthCall:
     return synthesize_call(SPANISH_CALL, tmp_path_factory.mktemp("es") / "es.wav", voices=SPANISH_VOICES)
 
 
-@pytest.fixture(scope="module")
-def base_runtime(database_url: str) -> Iterator[Runtime]:
-    """A runtime on Whisper base, the multilingual bundled model."""
-    rt = Runtime.create(settings_for(database_url, whisper_model=whisper_models.BASE))
-    yield rt
-    rt.close()
-
-
 @pytest.mark.slow
 async def test_a_spanish_call_is_detected_written_in_spanish_and_its_card_masked(
-    base_runtime: Runtime, spanish_call: SynthCall
+    client: httpx.AsyncClient, runtime: Runtime, spanish_call: SynthCall
 ) -> None:
-    async with serve_asgi(create_app(runtime=base_runtime)) as client:
-        await _spanish_call_through_the_api(client, base_runtime, spanish_call)
+    """On the default recognizer (Whisper base, multilingual)."""
+    assert runtime.settings.whisper_model == whisper_models.BASE
+    await _spanish_call_through_the_api(client, runtime, spanish_call)
 
 
 async def _spanish_call_through_the_api(client: httpx.AsyncClient, runtime: Runtime, spanish_call: SynthCall) -> None:
