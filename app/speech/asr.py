@@ -103,25 +103,29 @@ class WhisperTranscriber:
         self, audio: Samples, language: str | None, on_progress: Callable[[float], None] | None = None
     ) -> Recognition:
         self.check_language(language)
+        batched = self._batch_size > 1 and self._vad_filter
+        detecting = language is None and self.multilingual
+        # One VAD pass over the call serves both the language check and the batched clips.
+        speech = clips.speech_clips(audio) if batched or detecting else []
         if language is None:
-            language = self.detect_language(audio) if self.multilingual else "en"
+            language = self.detect_language(audio, speech) if detecting else "en"
         # With the fallback on, Whisper samples when a window decodes badly. ctranslate2 seeds each
         # of its threads' generators once, at that thread's first sampling, so this fixes the first
         # draw in a process, not later ones: a clip decoded again can come out differently. Without
         # the fallback (the default) nothing is sampled and the words are the same on every run.
         ctranslate2.set_random_seed(0)
-        if self._batch_size > 1 and self._vad_filter:
-            words, detected = self._batched(audio, language, on_progress)
+        if batched:
+            words, detected = self._batched(audio, speech, language, on_progress)
         else:
             words, detected = self._window_by_window(audio, language, on_progress)
         return Recognition(words=remove_repetition_loops(words), language=detected)
 
-    def detect_language(self, audio: Samples) -> str:
-        """The language of the call's speech: its first LANGUAGE_SECONDS of speech, silence and hold
-        music cut out (faster-whisper's batched pipeline judged from the first clip's padded
-        features and took an English call with a hold for Spanish)."""
-        speech = [audio[int(c.start * SAMPLE_RATE) : int(c.end * SAMPLE_RATE)] for c in clips.speech_clips(audio)]
-        said = np.concatenate(speech)[: LANGUAGE_SECONDS * SAMPLE_RATE] if speech else audio
+    def detect_language(self, audio: Samples, speech: list[clips.Clip]) -> str:
+        """The language of the call's speech (`speech`: its clips): its first LANGUAGE_SECONDS of
+        speech, silence and hold music cut out (faster-whisper's batched pipeline judged from the
+        first clip's padded features and took an English call with a hold for Spanish)."""
+        said_clips = [audio[int(c.start * SAMPLE_RATE) : int(c.end * SAMPLE_RATE)] for c in speech]
+        said = np.concatenate(said_clips)[: LANGUAGE_SECONDS * SAMPLE_RATE] if said_clips else audio
         if len(said) == 0:
             return "en"
         language, _, _ = self._model.detect_language(
@@ -160,13 +164,16 @@ class WhisperTranscriber:
         return words, info.language
 
     def _batched(
-        self, audio: Samples, language: str | None, on_progress: Callable[[float], None] | None
+        self,
+        audio: Samples,
+        speech: list[clips.Clip],
+        language: str | None,
+        on_progress: Callable[[float], None] | None,
     ) -> tuple[list[Word], str]:
         """Speech clips decoded in batches; a clip the check in `clips` rejects is decoded again
         window by window."""
         from faster_whisper import BatchedInferencePipeline
 
-        speech = clips.speech_clips(audio)
         total = max(len(audio) / SAMPLE_RATE, 1e-6)
         detected = language or "en"
         words: list[Word] = []
