@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from app.jobs import runner
@@ -76,6 +76,7 @@ def readable_share(calls: list[tuple[PaymentCall, TranscriptionResult]]) -> tupl
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1))
+@example(seed=10243587)  # a card only named, read in masked pieces, its end written as money
 def test_no_seven_card_digits_and_no_code_readable_in_any_output(seed: int) -> None:
     call = payment_call(random.Random(seed))
     assert leaks(outputs_of(assembled(call)), [call.card], [call.code]) == []
@@ -123,6 +124,22 @@ def test_the_reading_in_the_issue_is_masked_and_the_amount_after_it_stays() -> N
     first = next(w for w in words if w.word == "$5")
     code = next(w for w in words if w.word == "nine.")
     assert any(s.start <= first.start and s.end >= code.end for s in result.masked_spans), result.masked_spans
+
+
+def test_a_card_only_named_whose_reading_ends_as_money_is_masked_to_its_last_digit() -> None:
+    said = [
+        ("SPEAKER_00", "Which card would you like to use today?"),
+        ("SPEAKER_01", "It's my Visa, 6.2.5.2,"),
+        ("SPEAKER_00", "got it"),
+        ("SPEAKER_01", "3 6 5 2, um, 5th 3rd 1st 2nd. hang on, $42026.02"),
+        ("SPEAKER_00", "And the four digit code on the front?"),
+        ("SPEAKER_01", "two two six won"),
+        ("SPEAKER_00", "Thanks, the $48.50 has gone through."),
+    ]
+    result = assembled(PaymentCall(turns=said, card="6252365253124202602", code="2261"))
+    assert leaks(outputs_of(result), ["6252365253124202602"], ["2261"]) == []
+    assert "won" not in result.transcript
+    assert "$48.50" in result.transcript
 
 
 class ScriptedRecognizer:

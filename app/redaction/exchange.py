@@ -355,9 +355,10 @@ def find_exchanges(words: Sequence[str], shown_last4: frozenset[str] = frozenset
         if digits:
             if _is_mask(token.text) or _mask_remnant(words, i):
                 current.card_found = current.card_found or bool(CARD_MASK.search(token.text)) or _mask_remnant(words, i)
-                if strong or reading:  # what the rules masked of this reading
-                    current.digits[slot] += max(1, sum(c in "*0123456789" for c in token.text))
-                    reading, idle, talk = True, 0, 0
+                # What the rules masked is card data being read, even where a card was only named
+                # ("Which card? It's my Visa, ***"): an amount-shaped rest of it is masked too.
+                current.digits[slot] += max(1, sum(c in "*0123456789" for c in token.text))
+                reading, idle, talk = True, 0, 0
                 continue
             if (
                 not reading
@@ -392,7 +393,9 @@ def find_exchanges(words: Sequence[str], shown_last4: frozenset[str] = frozenset
         if i in other_number and not strong and not reading:
             close(i)
             continue
-        if (reading or strong) and (word in HOMOPHONES or word in ORDINAL_WORDS) and _digit_follows(tokens, i):
+        # "won ate, 4 4", and "two two six won": a homophone beside the digits of a reading.
+        beside_digits = (reading and idle == 0) or _digit_follows(tokens, i)
+        if (reading or strong) and (word in HOMOPHONES or word in ORDINAL_WORDS) and beside_digits:
             current.masked.append(i)
             current.digits[slot] += 1
             idle = talk = 0

@@ -13,11 +13,16 @@ from collections.abc import Iterable, Mapping
 
 CARD_WINDOW = 7
 # A code's digits inside a longer number are still the code only when the number is short ("4190"
-# after "the code is"; not the "419" inside a $4,192.50 bill).
+# after "the code is"; not the "419" inside a phone number, 500-419-9226).
 CODE_CONTEXT_DIGITS = 4
-# Clock times, dates and JSON numbers are the outputs' own (subtitle timings, timestamps in rows, a
-# word's "end": 81.2, as JSON or as a row's dict), not something said: card data is only ever in text.
-NOT_SAID = re.compile(r"\b\d{1,2}:\d{2}(:\d{2})?([.,]\d+)?\b|\b\d{4}-\d{2}-\d{2}\b|(?<=[\"']:) ?-?\d+(\.\d+)?")
+# Clock times, dates, JSON numbers and identifiers are the outputs' own (subtitle timings, timestamps
+# in rows, a word's "end": 81.2, as JSON or as a row's dict; a job's UUID, a key's hash or prefix),
+# not something said: card data is only ever in text. A UUID's "-4482-" once read as the code 448.
+NOT_SAID = re.compile(
+    r"\b\d{1,2}:\d{2}(:\d{2})?([.,]\d+)?\b|\b\d{4}-\d{2}-\d{2}\b|(?<=[\"']:) ?-?\d+(\.\d+)?"
+    r"|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"
+    r"|\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{8,}\b"
+)
 
 
 def digit_streams(text: str) -> list[str]:
