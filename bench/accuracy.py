@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.accuracy --split dev                     # tune on this
     .venv/bin/python -m bench.accuracy --split test --variants wav ulaw mp3 stereo --raw-senko
+    .venv/bin/python -m bench.accuracy --split dev --style conversational   # the second script style
 
 Prints, per variant and overall: per-field accuracy of the analysis, WER (jiwer, Whisper's English
 normaliser), DER of the result's segments (pyannote.metrics, collar 0 and 0.25), how often the
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import environment
-from tests.support.corpus import CALLS_PER_FAMILY, build
+from tests.support.corpus import CALLS_PER_FAMILY, STYLES, build
 from tests.support.corpus.render import VARIANTS
 from tests.support.scoring import FIELDS, Tally, der, load_rttm, score_analysis, wer
 
@@ -32,9 +33,9 @@ def run(args: argparse.Namespace) -> dict[str, Tally]:
     from app.speech.pipeline import StageTimings, TranscriptionOptions
     from app.speech.registry import ModelRegistry
 
-    calls = build(Path(args.root), args.split, args.per_family)
-    if args.family:
-        calls = [c for c in calls if c.truth["family"] in args.family]
+    calls = build(Path(args.root), args.split, args.per_family, style=args.style, families=args.family or None)
+    if args.synthesizer:
+        calls = [c for c in calls if c.truth.get("synthesizer", "espeak-ng") == args.synthesizer]
     settings = Settings(llm_base_url=None, llm_model=None)
     models = ModelRegistry(settings)
     models.load_all()
@@ -153,13 +154,15 @@ def main() -> None:
     parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=["wav", "ulaw"])
     parser.add_argument("--per-family", type=int, default=CALLS_PER_FAMILY)
     parser.add_argument("--family", nargs="*", help="only these scenario families")
+    parser.add_argument("--style", choices=list(STYLES), default="scripted", help="the corpus's script style")
+    parser.add_argument("--synthesizer", choices=["espeak-ng", "piper"], help="only calls voiced by this one")
     parser.add_argument("--root", default="data/corpus")
     parser.add_argument("--raw-senko", action="store_true", help="also score plain senko's diarization")
     parser.add_argument("--redacted-audio", action="store_true", help="also hear each card call's redacted audio")
     parser.add_argument("--transcripts", help="write every result's transcript to this JSON file (to compare runs)")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
-    report(run(args), args.split)
+    report(run(args), f"{args.split}, style {args.style}" + (f", {args.synthesizer} only" if args.synthesizer else ""))
 
 
 if __name__ == "__main__":

