@@ -8,6 +8,7 @@ import re
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from app.analysis import spelling
 from app.analysis.money import split_sentences, to_digits
 from app.analysis.schema import Agent, Customer
 from app.redaction import digit_runs
@@ -43,6 +44,11 @@ SELF_INTRODUCTION = [
 ADDRESSED = re.compile(rf"\b(?:Mr|Mrs|Ms|Miss|Dr)\.? (?P<name>{NAME_WORD})")
 # Thanked by name: "Thank you, Lauren." / "Thanks Michael."
 THANKED = re.compile(rf"\b(?i:thanks|thank you),? (?P<name>{NAME_WORD})\b(?=[.,!?]|$)")
+# The agent echoing the name just given: "Got it, Dia." / "Lovely, thanks Danny." / "Sorry about that, Noot."
+ECHOED = re.compile(
+    rf"\b(?i:got it|thanks|thank you|lovely|okay|ok|perfect|great|sorry about that|brilliant),? "
+    rf"(?:(?:Mr|Mrs|Ms|Miss)\.? )?(?P<name>{NAME_WORD})\b(?=[.,!?]|$)"
+)
 # The customer greeting the agent by the name the agent gave: "Hi Holly, I'm Allison Palmer."
 GREETED = re.compile(rf"\b(?i:hi|hello|hey|thanks|thank you),? (?P<name>{NAME_WORD})\b(?=[.,!?]|$)")
 NAME_QUESTION = re.compile(
@@ -296,9 +302,36 @@ def agent_company(agent_text: str) -> str | None:
     return _company(AGENT_COMPANY, agent_text)
 
 
+def echoed_name(turns: list[tuple[str, str]]) -> str | None:
+    """The name the agent last repeated right after the customer spoke ("Got it, Dia."): the last,
+    as a name the agent got wrong is corrected ("Thanks, Ms. Carter." "It's Noot." "Sorry, Noot.")."""
+    echoed = None
+    for (role, _), (next_role, text) in itertools.pairwise(turns):
+        if role == "Agent" or next_role != "Agent":
+            continue
+        match = ECHOED.search(text[:80])
+        name = _clean_name(match.group("name")) if match else None
+        echoed = name or echoed
+    return echoed
+
+
 def customer_name(customer_text: str, agent_text: str, turns: list[tuple[str, str]] | None) -> str | None:
     """Said by the customer ("this is Dana Reyes"), given when asked, found by spaCy in what the
-    customer said, or how the agent addressed them ("Mr. Reyes", "thanks, Dana")."""
+    customer said, or how the agent addressed them ("Mr. Reyes", "thanks, Dana"); then corrected or
+    completed by what the customer spelled ("Castaneda, C-A-S, T-A-N-E-D-A")."""
+    customer_turns = [t for r, t in turns if r != "Agent"] if turns else [customer_text]
+    echoed = echoed_name(turns) if turns else None
+    unspelled = [(r, spelling.without_spellings(t) if r != "Agent" else t) for r, t in turns] if turns else None
+    name = _said_name(spelling.without_spellings(customer_text), agent_text, unspelled)
+    if name or any(spelling.spellings(t) for t in customer_turns):
+        return spelling.with_spelling(name, customer_turns, echoed)
+    if echoed:
+        return echoed
+    addressed = ADDRESSED.search(agent_text) or THANKED.search(agent_text)
+    return _clean_name(addressed.group("name")) if addressed else None
+
+
+def _said_name(customer_text: str, agent_text: str, turns: list[tuple[str, str]] | None) -> str | None:
     name = introduced_name(customer_text) or (answer_to_name_question(turns) if turns else None)
     if name is None:
         under = ACCOUNT_UNDER.search(customer_text)
@@ -307,9 +340,6 @@ def customer_name(customer_text: str, agent_text: str, turns: list[tuple[str, st
         agent = agent_name(agent_text, turns)
         greeted = (greeted_name(customer_text) or "").lower()
         name = _fullest(names_in_customer_turns(turns, limit=600), {*(agent or "").lower().split(), greeted})
-    if name is None:
-        addressed = ADDRESSED.search(agent_text) or THANKED.search(agent_text)
-        name = _clean_name(addressed.group("name")) if addressed else None
     return name
 
 

@@ -128,6 +128,85 @@ def to_digits(text: str) -> str:
     return DOLLAR_BEFORE.sub("$", converted)
 
 
+# A figure with no currency word is money where what is said around it is about money: "the balance
+# is 895", "I owe 573", "could I do 223 now", "refunded 39", "a 33 missed appointment fee", "50 more",
+# "20 off". Never a count, a time, a size or a reference ("8 years", "the order number is 1629").
+MONEY_LEAD = re.compile(
+    r"\b(?:balance(?: is| of| was)?|bill (?:came|comes|come|was|is)(?: in)?(?: at| to)?|owe[sd]?|(?:I|we) do|"
+    r"pay(?:ing)?|paid|refund(?:ed)?|credit(?:ed)?|costs?|cost me|charged(?: me)?(?: a)?|fees? of|total(?: is)?|"
+    r"taken|the other|another|an extra|normally|usually|comes to|came to|price(?: is)?|it's|is)\s+$",
+    re.IGNORECASE,
+)
+MONEY_TAIL = re.compile(
+    r"^\s+(?:more|off|extra|bucks|taken|paid|credited|refunded|owing|outstanding|still due|is due|due|back"
+    r"|(?:[a-z-]+\s+){0,2}(?:fee|charge|credit|refund))\b",
+    re.I,
+)
+# "fifty-seven ninety five" is written "57 95": once the first is money, the second is its cents.
+DOLLARS_THEN_CENTS = re.compile(r"\$(\d{1,4}) (\d{2})(?![\d%]|[.,]\d)")
+NOT_MONEY_TAIL = re.compile(
+    r"^(?:\s*(?:%|percent|st|nd|rd|th|am|pm|o'clock|days?|weeks?|months?|years?|hours?|minutes?|times|gigs?|gb|mb|"
+    r"people|digits?|numbers?|items?|lines?|devices?)\b|[\d,]*\d|\s*%)",
+    re.IGNORECASE,
+)
+# A bare figure, and the cents said after it as a second figure ("ten twenty five" written "10 25").
+BARE_FIGURE = re.compile(
+    r"(?<![\d.,$/:#-])(?P<figure>(?:\d{1,3}(?:,\d{3})+|\d{1,5})(?:\.\d{2})?)(?: (?P<cents>\d{2}))?(?!\d|[.,/:-]\d)"
+)
+REFERENCE_LEAD = re.compile(r"\b(number|no\.?|#|code|ext\.?|extension)\s+(?:is\s+)?$", re.IGNORECASE)
+# "is" alone before a figure is money only where the sentence speaks of it.
+MONEY_TOPIC = re.compile(r"\b(bill|balance|owe|pay|paid|price|cost|fee|charge|refund|credit|plan|amount)\w*", re.I)
+
+
+# "two twelve forty" ($212.40), written "2 12 40"; "two oh one twenty five" ($201.25), "two oh 1 25".
+UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+HUNDREDS_PAIRS = re.compile(
+    rf"(?<![\d.,$])(?P<h>[1-9]|{'|'.join(UNITS[1:])}) (?:(?:oh|o|zero) (?P<d>\d)|(?P<t>[1-9]\d)) (?P<c>\d{{2}})"
+    rf"(?!\d|[.,]\d)",
+    re.IGNORECASE,
+)
+
+
+def _hundreds_pairs(sentence: str) -> str:
+    def join(m: re.Match[str]) -> str:
+        h = m.group("h").lower()
+        hundreds = str(UNITS.index(h)) if h in UNITS else h
+        return f"{hundreds}{m.group('t') or '0' + m.group('d')}.{m.group('c')}"
+
+    return HUNDREDS_PAIRS.sub(join, sentence)
+
+
+# "one seventy four twenty five" written "$1.74.25": no figure has two decimal points.
+TWO_POINTS = re.compile(r"\$(\d)\.(\d{2})\.(\d{2})(?!\d)")
+# A figure said as two pairs ("twenty three seventy five", written "2375") ten times the largest
+# amount said with its currency in the call is the pairs' dollars and cents.
+SCALE = 10
+
+
+def _with_implied_currency(sentence: str, largest_said: int | None = None) -> str:
+    """`sentence` with a `$` before each figure said as money without a currency word.
+    `largest_said`: the largest amount, in cents, the call says with a currency sign or word."""
+    sentence = _hundreds_pairs(TWO_POINTS.sub(r"$\1\2.\3", sentence))
+
+    def mark(m: re.Match[str]) -> str:
+        before, after = sentence[: m.start()], sentence[m.end() :]
+        if NOT_MONEY_TAIL.match(after) or REFERENCE_LEAD.search(before):
+            return m.group(0)
+        lead = MONEY_LEAD.search(before)
+        if lead and lead.group(0).strip().lower() in ("is", "it's") and not MONEY_TOPIC.search(sentence):
+            lead = None
+        if not (lead or MONEY_TAIL.match(after)):
+            return m.group(0)
+        figure, cents = m.group("figure"), m.group("cents")
+        if cents and "." not in figure:
+            return f"${figure}.{cents}"
+        if largest_said and re.fullmatch(r"[1-9]\d{3}", figure) and int(figure) * 100 > SCALE * largest_said:
+            return f"${figure[:2]}.{figure[2:]}"
+        return f"${m.group(0)}"
+
+    return DOLLARS_THEN_CENTS.sub(r"$\1.\2", BARE_FIGURE.sub(mark, sentence))
+
+
 def format_cents(cents: int) -> str:
     return f"${Decimal(cents) / 100:,.2f}"
 
@@ -177,8 +256,12 @@ def _utterances(turns: list[tuple[str, str]]) -> list[str]:
 def mentions(turns: list[tuple[str, str]]) -> list[Mention]:
     """(role, text) turns -> every money mention, with what it was for."""
     found = []
-    for text in _utterances(turns):
+    utterances = _utterances(turns)
+    said = [_cents(m) for text in utterances for m in AMOUNT.finditer(TWO_POINTS.sub(r"$\1\2.\3", to_digits(text)))]
+    largest_said = max(said, default=None)
+    for text in utterances:
         for sentence in split_sentences(to_digits(text)):
+            sentence = _with_implied_currency(sentence, largest_said)
             matches = list(AMOUNT.finditer(sentence))
             for i, m in enumerate(matches):
                 lo = matches[i - 1].end() if i > 0 else 0

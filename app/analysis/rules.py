@@ -34,6 +34,12 @@ CALL_TYPES: dict[CallType, list[tuple[re.Pattern[str], float]]] = {
         (r"\b(stay|keep you|retain|loyalty)\b", 1.0),
         (r"\b(competitor|better (deal|offer|price))\b", 1.5),
         (r"\b(terminat\w*|end (my|the) (contract|service|membership|subscription)|too expensive|close it)\b", 2.0),
+        (
+            r"\b(close|shut) (it|mine|my account|the account|everything)( \w+)? (down|off)\b|\bchange your mind\b"
+            r"|\b(don't|do not|never) use it any ?more\b"
+            r"|\bthinking (of|about|I'll) (just )?(leav\w*|going elsewhere)\b",
+            2.0,
+        ),
     ),
     "sales": _cues(
         (
@@ -62,6 +68,7 @@ CALL_TYPES: dict[CallType, list[tuple[re.Pattern[str], float]]] = {
         (r"\b(frustrat\w*|angry|upset|fed up|disappointed)\b", 2.0),
         (r"\b(rude|incompetent|nobody helps?)\b", 2.0),
         (r"\b(not happy|a joke|never (turned|showed) up|complaint|waste of (my )?time|taking my business)\b", 2.0),
+        (r"\b((nobody|no one|no-one) (turned|showed|came) up|not good enough|look(ing)? at other providers)\b", 2.0),
     ),
     "support": _cues(
         (r"\b(not working|stopped working|doesn't work|does not work|broken|error|crash\w*)\b", 2.0),
@@ -89,17 +96,18 @@ OUTCOMES: dict[CallOutcome, list[tuple[re.Pattern[str], float]]] = {
         (r"\b(will|going to) (call|contact|get back to) you\b", 1.0),
         (
             r"\b(hand(ing)? (it|this|you) (over|off)|pass(ing)? (it|this|you) (on|over|to)|rais(e|ing) (it|this) with|"
-            r"second line|(senior|specialist|higher|escalations?) (team|level|department)|open(ed)? a ticket)\b",
+            r"second line|(senior|specialist|higher|escalations?) (team|level|department)|open(ed)? a ticket|"
+            r"send(ing)? (it|this) (up|over) to)\b",
             3.0,
         ),
     ),
     "unresolved": _cues(
         (
             r"\b(unable to|not able to|can't|cannot|can not) "
-            r"(help|fix|do|resolve|find|process|reverse|refund|waive|remove|change)\b",
+            r"(help|fix|do|resolve|find|process|reverse|refund|waive|remove|change|take (that|the|it|this))\b",
             2.0,
         ),
-        (r"\b(nothing (else )?I can do|still (not|doesn't|isn't))\b", 2.0),
+        (r"\b(nothing (else )?I can do|still (not|doesn't|isn't)|not something I can do)\b", 2.0),
         (r"\b(no solution|not resolved)\b", 2.5),
         (
             r"\b(won't|will not|doesn't|does not) (let|allow) (me|us)\b"
@@ -119,6 +127,7 @@ OUTCOMES: dict[CallOutcome, list[tuple[re.Pattern[str], float]]] = {
         (r"\b(follow up|call (us |you )?back|next week|temporary|workaround|tomorrow)\b", 1.0),
         (r"\b(rest|remainder|remaining)\b", 1.0),
         (r"\bstill (outstanding|owing|owed|due|to pay|left)\b", 2.0),
+        (r"\bthe other \$?\d[\d,.]* (is )?(due|to pay|next)|\b(spread|split) (it|the payments?)\b", 2.0),
         # Someone else gets back to the customer later, whatever the verb was heard as ("bring you").
         (
             r"\b(someone|somebody|we|they|a colleague|an engineer|a technician) (will|'ll|is going to) "
@@ -137,7 +146,8 @@ OUTCOMES: dict[CallOutcome, list[tuple[re.Pattern[str], float]]] = {
         (r"\b(that's|that is) (all|everything)|\bthanks? (so much|for your help)\b", 1.0),
         (
             r"\b(did the trick|went through|(is|are|that's|it's) (now )?(closed|updated|done|active|cancelled|canceled|"
-            r"changed|back|working|fixed|green)|all (done|changed|set|sorted)|(it's|that's|you're) all set)\b",
+            r"changed|back|working|fixed|green|added|live)|all (done|changed|set|sorted|updated)"
+            r"|(it's|that's|you're) all set)\b",
             2.0,
         ),
     ),
