@@ -12,7 +12,7 @@ from text_to_num import alpha2digit
 
 from app.analysis.schema import Financial
 from app.redaction import Finding
-from app.redaction.spoken_digits import HOMOPHONES
+from app.redaction.spoken_digits import HOMOPHONES, UNITS
 
 # After words-to-digits: "$149.99", "$149 and 99 cents", "149 dollars and 99 cents", "75 dollars", "99 cents".
 # Speech recognition also writes "one forty nine and ninety nine" as "$149 and $99": two digits after
@@ -159,9 +159,9 @@ MONEY_TOPIC = re.compile(r"\b(bill|balance|owe|pay|paid|price|cost|fee|charge|re
 
 
 # "two twelve forty" ($212.40), written "2 12 40"; "two oh one twenty five" ($201.25), "two oh 1 25".
-UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+DIGIT_NAMES = "|".join(word for word, digit in UNITS.items() if digit != "0")
 HUNDREDS_PAIRS = re.compile(
-    rf"(?<![\d.,$])(?P<h>[1-9]|{'|'.join(UNITS[1:])}) (?:(?:oh|o|zero) (?P<d>\d)|(?P<t>[1-9]\d)) (?P<c>\d{{2}})"
+    rf"(?<![\d.,$])(?P<h>[1-9]|{DIGIT_NAMES}) (?:(?:oh|o|zero) (?P<d>\d)|(?P<t>[1-9]\d)) (?P<c>\d{{2}})"
     rf"(?!\d|[.,]\d)",
     re.IGNORECASE,
 )
@@ -169,8 +169,7 @@ HUNDREDS_PAIRS = re.compile(
 
 def _hundreds_pairs(sentence: str) -> str:
     def join(m: re.Match[str]) -> str:
-        h = m.group("h").lower()
-        hundreds = str(UNITS.index(h)) if h in UNITS else h
+        hundreds = UNITS.get(m.group("h").lower(), m.group("h"))
         return f"{hundreds}{m.group('t') or '0' + m.group('d')}.{m.group('c')}"
 
     return HUNDREDS_PAIRS.sub(join, sentence)
@@ -186,7 +185,7 @@ SCALE = 10
 def _with_implied_currency(sentence: str, largest_said: int | None = None) -> str:
     """`sentence` with a `$` before each figure said as money without a currency word.
     `largest_said`: the largest amount, in cents, the call says with a currency sign or word."""
-    sentence = _hundreds_pairs(TWO_POINTS.sub(r"$\1\2.\3", sentence))
+    sentence = _hundreds_pairs(sentence)
 
     def mark(m: re.Match[str]) -> str:
         before, after = sentence[: m.start()], sentence[m.end() :]
@@ -256,11 +255,10 @@ def _utterances(turns: list[tuple[str, str]]) -> list[str]:
 def mentions(turns: list[tuple[str, str]]) -> list[Mention]:
     """(role, text) turns -> every money mention, with what it was for."""
     found = []
-    utterances = _utterances(turns)
-    said = [_cents(m) for text in utterances for m in AMOUNT.finditer(TWO_POINTS.sub(r"$\1\2.\3", to_digits(text)))]
-    largest_said = max(said, default=None)
-    for text in utterances:
-        for sentence in split_sentences(to_digits(text)):
+    written = [TWO_POINTS.sub(r"$\1\2.\3", to_digits(text)) for text in _utterances(turns)]
+    largest_said = max((_cents(m) for text in written for m in AMOUNT.finditer(text)), default=None)
+    for text in written:
+        for sentence in split_sentences(text):
             sentence = _with_implied_currency(sentence, largest_said)
             matches = list(AMOUNT.finditer(sentence))
             for i, m in enumerate(matches):
