@@ -110,6 +110,8 @@ class Settings(BaseSettings):
     """`call_metrics.silences` lists gaps in the speech at least this long (hold candidates)."""
     metrics_interruption_overlap_seconds: float = Field(default=0.3, ge=0)
     """A participant who starts while another talks interrupts when the two overlap this long."""
+    max_categories_per_account: int = Field(default=100, ge=1, le=10_000)
+    """Categories an account may keep; every call of the account is evaluated against all of them."""
 
     # --- asynchronous jobs (POST /v1/transcribe with async=true or a callback_url) -------------
     broker_url: str | None = None

@@ -16,7 +16,18 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.api.body_limit import BodyLimitMiddleware
 from app.api.errors import install_error_handlers
-from app.api.routers import apex, balance, billing, console, health, jobs, pricing, transcribe, webhook_secret
+from app.api.routers import (
+    apex,
+    balance,
+    billing,
+    categories,
+    console,
+    health,
+    jobs,
+    pricing,
+    transcribe,
+    webhook_secret,
+)
 from app.config import Settings, get_settings
 from app.jobs import maintenance
 from app.logs import configure_logging
@@ -69,7 +80,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         generate_unique_id_function=_operation_id,
     )
     install_error_handlers(app)
-    routers = (health, pricing, billing, balance, jobs, transcribe, webhook_secret, apex, console)
+    routers = (health, pricing, billing, balance, jobs, transcribe, categories, webhook_secret, apex, console)
     for module in routers:
         app.include_router(module.router)
     app.mount(console.STATIC_PATH, console.static_files, name="console-static")

@@ -271,3 +271,39 @@ class IdempotencyKey(Base):
     response_body: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     """The answer to replay; for a completed transcription, its job instead (`job_id`)."""
     job_id: Mapped[str | None] = mapped_column(String(36), default=None)
+
+
+class Category(Base):
+    """A named set of rules (`app.categories.rules.CategoryIn`) that every call of the account is
+    matched against."""
+
+    __tablename__ = "categories"
+    __table_args__ = (UniqueConstraint("account_id", "name", name="uq_categories_account_name"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="RESTRICT"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Scorecard(Base):
+    """An account's own QA scorecard (`app.categories.rules.ScorecardIn`); without one, calls are
+    scored with the default scorecard."""
+
+    __tablename__ = "scorecards"
+
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="RESTRICT"), primary_key=True)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class JobCategory(Base):
+    """A category a job's call matched when it was last categorized: what `GET /v1/jobs?category=`
+    filters on."""
+
+    __tablename__ = "job_categories"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="RESTRICT"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)

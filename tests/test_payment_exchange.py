@@ -5,16 +5,12 @@ exchange stay readable."""
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import random
-import wave
-from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -25,29 +21,14 @@ from app.models import Job
 from app.redaction import exchange
 from app.runtime import Runtime
 from app.speech import pipeline, result_formats
-from app.speech.asr import Recognition
-from app.speech.audio import DecodedAudio
-from app.speech.diarization import SpeakerCount, SpeakerTurn
-from app.speech.registry import ModelRegistry
 from app.speech.result import TranscriptionResult
-from app.transcript import Word
 from tests.support.card_readings import PaymentCall, as_words, payment_call
 from tests.support.factories import make_account, serve_asgi, settings_for
 from tests.support.leaks import digit_streams, leaks
+from tests.support.scripted import ScriptedModels, tone_wav, turns_of
 
 SWEEP = 300
 READABLE_SHARE = 0.95
-
-
-def turns_of(words: list[Word]) -> list[SpeakerTurn]:
-    turns: list[SpeakerTurn] = []
-    for w in words:
-        assert w.speaker is not None
-        if turns and turns[-1].speaker == w.speaker:
-            turns[-1] = SpeakerTurn(turns[-1].start, w.end, w.speaker)
-        else:
-            turns.append(SpeakerTurn(w.start, w.end, w.speaker))
-    return turns
 
 
 def assembled(call: PaymentCall) -> TranscriptionResult:
@@ -142,50 +123,6 @@ def test_a_card_only_named_whose_reading_ends_as_money_is_masked_to_its_last_dig
     assert "$48.50" in result.transcript
 
 
-class ScriptedRecognizer:
-    """Stands in for Whisper: answers with the words of the call the test set."""
-
-    name = "scripted"
-
-    def __init__(self) -> None:
-        self.words: list[Word] = []
-
-    def check_language(self, language: str | None) -> None:
-        pass
-
-    def transcribe(
-        self, audio: Any, language: str | None, on_progress: Callable[[float], None] | None = None
-    ) -> Recognition:
-        return Recognition(words=[Word(w.word, w.start, w.end, w.probability) for w in self.words], language="en")
-
-
-class ScriptedDiarizer:
-    name = "scripted"
-
-    def __init__(self) -> None:
-        self.turns: list[SpeakerTurn] = []
-
-    def diarize(self, audio: DecodedAudio, count: SpeakerCount) -> list[SpeakerTurn]:
-        return list(self.turns)
-
-
-class ScriptedModels(ModelRegistry):
-    def __init__(self, runtime_settings: Any) -> None:
-        super().__init__(runtime_settings)
-        self.recognizer = ScriptedRecognizer()
-        self.speakers = ScriptedDiarizer()
-
-    def transcriber(self) -> ScriptedRecognizer:
-        return self.recognizer
-
-    def diarizer(self) -> ScriptedDiarizer:
-        return self.speakers
-
-    def say(self, words: list[Word]) -> None:
-        self.recognizer.words = words
-        self.speakers.turns = turns_of(words)
-
-
 def stored_text(runtime: Runtime, ids: set[str]) -> str:
     """The text of every stored row that belongs to one of `ids` (other examples' calls share the
     database). Only text: card data can be nowhere else, and counters side by side in a row's
@@ -202,18 +139,6 @@ def stored_text(runtime: Runtime, ids: set[str]) -> str:
                 if any(i in v for v in values for i in ids):
                     found.extend(values)
     return "\n".join(found)
-
-
-def tone_wav(seconds: float) -> bytes:
-    t = np.arange(int(seconds * 16_000)) / 16_000
-    samples = (0.1 * np.sin(2 * np.pi * 220 * t) * 32767).astype(np.int16)
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as f:
-        f.setnchannels(1)
-        f.setsampwidth(2)
-        f.setframerate(16_000)
-        f.writeframes(samples.tobytes())
-    return buffer.getvalue()
 
 
 @pytest.fixture(scope="module")

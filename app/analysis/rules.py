@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Literal
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
@@ -275,6 +276,31 @@ def customer_sentiment(customer_turns: list[str]) -> CustomerSentiment | None:
     # The end of the call counts double: it is how the customer leaves.
     tail = scores[-max(1, len(scores) // 3) :]
     mean = (sum(scores) + sum(tail)) / (len(scores) + len(tail))
+    if mean >= 0.2:
+        return "positive"
+    if mean <= -0.15:
+        return "negative"
+    return "neutral"
+
+
+Tone = Literal["positive", "neutral", "negative", "mixed"]
+# A sentence this far from neutral (VADER's compound score) counts towards `mixed`.
+CLEAR_TONE = 0.5
+
+
+def sentence_tones(sentences: list[str]) -> list[float]:
+    """VADER's compound score (-1 to 1) of each sentence."""
+    return [_vader().polarity_scores(s)["compound"] for s in sentences]
+
+
+def tone(scores: list[float]) -> Tone | None:
+    """A stretch of talk's tone from its sentences' scores, with the thresholds customer sentiment
+    uses; `mixed` when it holds a clearly positive and a clearly negative sentence."""
+    if not scores:
+        return None
+    if max(scores) >= CLEAR_TONE and min(scores) <= -CLEAR_TONE:
+        return "mixed"
+    mean = sum(scores) / len(scores)
     if mean >= 0.2:
         return "positive"
     if mean <= -0.15:

@@ -8,6 +8,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import CoreSchema
 
 from app.apex.service import MAX_CHOICES, MAX_OUTPUT_TOKENS
+from app.categories.rules import CategoryIn, ScorecardIn
 from app.config import MAX_SPEAKERS
 from app.jobs.documents import JobOut, Timestamp
 from app.jobs.webhooks import WebhookSecret
@@ -64,6 +65,23 @@ class JobsPageOut(BaseModel):
     jobs: list[JobOut]
     limit: int
     offset: int
+    category: str | None = None
+    """The category filter applied, if any."""
+
+
+class CategoryOut(CategoryIn):
+    id: str
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class CategoriesOut(BaseModel):
+    categories: list[CategoryOut]
+
+
+class ScorecardOut(ScorecardIn):
+    default: bool
+    """True while the account has not set its own scorecard."""
 
 
 class WebhookSecretOut(BaseModel):

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.billing import ledger
 from app.errors import Conflict, NotFound
-from app.models import Job, JobResult, JobStage, JobStatus, WebhookStatus, utcnow
+from app.models import Job, JobCategory, JobResult, JobStage, JobStatus, WebhookStatus, utcnow
 
 RESULT_IN_DATABASE = "db:job_results"
 RESTART_FAILURE = "The server stopped while this job was processing."
@@ -68,16 +68,15 @@ def get_job(session: Session, account_id: str, job_id: str) -> Job:
     return job
 
 
-def list_jobs(session: Session, account_id: str, *, limit: int, offset: int) -> list[Job]:
-    return list(
-        session.scalars(
-            select(Job)
-            .where(Job.account_id == account_id)
-            .order_by(Job.created_at.desc(), Job.id.desc())
-            .limit(limit)
-            .offset(offset)
+def list_jobs(session: Session, account_id: str, *, limit: int, offset: int, category: str | None = None) -> list[Job]:
+    """Newest first; with `category`, only jobs whose call matched the category of that name
+    (when it was last categorized)."""
+    query = select(Job).where(Job.account_id == account_id)
+    if category is not None:
+        query = query.where(
+            select(JobCategory.job_id).where(JobCategory.job_id == Job.id, JobCategory.name == category).exists()
         )
-    )
+    return list(session.scalars(query.order_by(Job.created_at.desc(), Job.id.desc()).limit(limit).offset(offset)))
 
 
 def get_result(session: Session, account_id: str, job_id: str) -> dict[str, Any]:
@@ -130,7 +129,14 @@ def complete_job(
     if result is not None:
         session.add(JobResult(job_id=job.id, body=result))
         job.result_location = RESULT_IN_DATABASE
+        add_categories(session, job.id, [c["name"] for c in result.get("categories") or []])
     session.flush()
+
+
+def add_categories(session: Session, job_id: str, names: list[str]) -> None:
+    """What `list_jobs(category=...)` finds the job by."""
+    for name in dict.fromkeys(names):
+        session.add(JobCategory(job_id=job_id, name=name))
 
 
 def fail_job(session: Session, job: Job, reason: str) -> None:

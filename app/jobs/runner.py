@@ -28,7 +28,7 @@ from sqlalchemy import select
 from app import idempotency
 from app.db import Database
 from app.errors import ApiError
-from app.jobs import audio_store, records, redacted_audio, webhooks
+from app.jobs import audio_store, categorization, records, redacted_audio, webhooks
 from app.jobs.context import JobContext
 from app.jobs.documents import JobDetailOut, job_detail_out
 from app.jobs.metering import Charge, transcription_charge
@@ -87,9 +87,11 @@ def complete_transcription(
     result: TranscriptionResult,
     options: TranscriptionOptions,
     charge: Charge,
-) -> int | None:
-    """Store what the job asked to keep (its redacted audio) and settle it: the cents charged, or
-    None when another process ended it meanwhile (then nothing of this run is kept)."""
+) -> tuple[int | None, TranscriptionResult]:
+    """Categorize the call, store what the job asked to keep (its redacted audio) and settle it:
+    the cents charged, or None when another process ended it meanwhile (then nothing of this run
+    is kept), and the result as stored."""
+    result = categorization.apply(ctx.db, ctx.settings, job_id, result)
     kept = None
     if options.redact_audio:
         kept = redacted_audio.save(ctx.settings, job_id, decoded, result, options.redact_audio_mode)
@@ -106,7 +108,7 @@ def complete_transcription(
         raise
     if charged is None:
         redacted_audio.delete(ctx.settings, kept)
-    return charged
+    return charged, result
 
 
 def options_to_json(options: TranscriptionOptions) -> dict[str, Any]:
@@ -180,7 +182,7 @@ def _run_claimed(ctx: JobContext, job_id: str, claimed: _Claimed) -> None:
 
     charge = transcription_charge(decoded.duration, settings.price_per_hour_cents)
     try:
-        charged = complete_transcription(ctx, job_id, decoded, result, claimed.options, charge)
+        charged, _ = complete_transcription(ctx, job_id, decoded, result, claimed.options, charge)
     except Exception as exc:
         _attempt_failed(ctx, job_id, exc)
         return

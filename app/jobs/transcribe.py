@@ -242,7 +242,7 @@ def process(
             result = pipeline.run(
                 ctx.models, decoded, options, timings, diarizer, progress, metrics.Thresholds.of(ctx.settings)
             )
-            charged = runner.complete_transcription(ctx, job_id, decoded, result, options, charge)
+            charged, result = runner.complete_transcription(ctx, job_id, decoded, result, options, charge)
         except BaseException as exc:
             logger.error("job %s failed: %s", job_id, type(exc).__name__)
             ctx.meter.abandon(job_id, exc.message if isinstance(exc, ApiError) else runner.INTERNAL_FAILURE)

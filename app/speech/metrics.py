@@ -59,6 +59,16 @@ class ParticipantMetrics(BaseModel):
     """Sentences of this participant ending with a question mark."""
 
 
+class Interruption(BaseModel):
+    participant: str
+    """Who started talking (a key of `participants`)."""
+    interrupted: str
+    """Who was still talking."""
+    start: float
+    seconds: float
+    """How long the two spoke at once."""
+
+
 class Silence(BaseModel):
     start: float
     end: float
@@ -76,6 +86,8 @@ class CallMetrics(BaseModel):
     time_to_first_agent_words: float | None
     silences: list[Silence] = Field(default_factory=list)
     """Gaps in the speech of at least the silence threshold (hold candidates)."""
+    interruptions: list[Interruption] = Field(default_factory=list)
+    """Each interruption counted in `participants` (empty in results stored before it existed)."""
     participants: dict[str, ParticipantMetrics] = Field(default_factory=dict)
     """By role (`Agent`, `Customer`), or by speaker label where a role is unknown or shared."""
 
@@ -112,16 +124,17 @@ def _overlap_seconds(turns: list[SpeakerTurn]) -> float:
     return total
 
 
-def _interruptions(turns: list[SpeakerTurn], minimum: float) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for turn in turns:
+def _interruptions(turns: list[SpeakerTurn], minimum: float) -> list[tuple[SpeakerTurn, SpeakerTurn]]:
+    """(the turn that interrupted, the turn it interrupted), in time order."""
+    found = []
+    for turn in sorted(turns, key=lambda t: t.start):
         for other in turns:
             if other.speaker == turn.speaker or not other.start < turn.start < other.end:
                 continue
             if min(other.end, turn.end) - turn.start >= minimum:
-                counts[turn.speaker] = counts.get(turn.speaker, 0) + 1
+                found.append((turn, other))
                 break
-    return counts
+    return found
 
 
 def _names(speakers: list[str], roles: dict[str, str]) -> dict[str, str]:
@@ -163,7 +176,7 @@ def compute(
             longest_monologue=Monologue(seconds=round(longest[-1].end - longest[0].start, 2), start=longest[0].start)
             if longest
             else None,
-            interruptions=interruptions.get(speaker, 0),
+            interruptions=sum(1 for turn, _ in interruptions if turn.speaker == speaker),
             questions=sum(1 for r in own_runs for w in r if w.word.rstrip().endswith("?")),
         )
     silences = [
@@ -180,5 +193,14 @@ def compute(
         overlap_seconds=round(_overlap_seconds(turns), 2),
         time_to_first_agent_words=round(agent_words[0].start, 2) if agent_words else None,
         silences=silences,
+        interruptions=[
+            Interruption(
+                participant=names.get(turn.speaker, turn.speaker),
+                interrupted=names.get(other.speaker, other.speaker),
+                start=round(turn.start, 2),
+                seconds=round(min(other.end, turn.end) - turn.start, 2),
+            )
+            for turn, other in interruptions
+        ],
         participants=participants,
     )

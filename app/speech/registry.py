@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 
-from app.analysis import ner, spoken
+from app.analysis import embeddings, ner, spoken
 from app.analysis.llm import LLMAnalyzer
 from app.config import Settings
 from app.speech import devices, memory
@@ -85,6 +85,7 @@ class ModelRegistry:
         self.transcriber()
         self.diarizer()
         ner.warm_up()
+        embeddings.warm_up()
         spoken.written("twenty dollars")  # loads the grammars
 
     def status(self) -> dict[str, str]:

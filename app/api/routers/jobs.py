@@ -8,7 +8,7 @@ from fastapi.responses import FileResponse
 from app.api.deps import CurrentPrincipal, RuntimeDep
 from app.api.errors import error_responses
 from app.api.schemas import JobsPageOut
-from app.jobs import records, redacted_audio, runner
+from app.jobs import categorization, records, redacted_audio, runner
 from app.jobs.documents import JobDetailOut, job_out
 from app.speech import audio_redaction, result_formats
 from app.speech.result import TranscriptionResult
@@ -26,11 +26,14 @@ def list_jobs(
     runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=100, description="Max results per page (max 100)")] = 20,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Number of results to skip")] = 0,
+    category: Annotated[
+        str | None, Query(min_length=1, max_length=100, description="Only jobs whose call matched this category")
+    ] = None,
 ) -> JobsPageOut:
     """Your jobs, newest first."""
     with runtime.db.transaction(read_only=True) as session:
-        page = records.list_jobs(session, principal.account_id, limit=limit, offset=offset)
-        return JobsPageOut(jobs=[job_out(job) for job in page], limit=limit, offset=offset)
+        page = records.list_jobs(session, principal.account_id, limit=limit, offset=offset, category=category)
+        return JobsPageOut(jobs=[job_out(job) for job in page], limit=limit, offset=offset, category=category)
 
 
 @router.get("/{job_id}", response_model=JobDetailOut, responses=error_responses(404))
@@ -45,6 +48,13 @@ def cancel_job(job_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) ->
     """Cancel a job: a queued one ends now (`failed`, "Cancelled by request.", its hold released);
     a running one stops at its next stage boundary (`cancel_requested` is true until it does)."""
     return runner.cancel(runtime, principal.account_id, job_id)
+
+
+@router.post("/{job_id}/categorize", response_model=TranscriptionResult, responses=error_responses(404))
+def categorize_job(job_id: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> TranscriptionResult:
+    """Evaluate your current categories and scorecard on a completed job's stored result, without
+    transcribing again (free), and store the result with its new `categories` and `scorecard`."""
+    return categorization.recategorize(runtime.db, runtime.settings, principal.account_id, job_id)
 
 
 @router.get(

@@ -1,0 +1,85 @@
+"""Stand-ins for the recognizer and the diarizer that answer with words a test sets, so that API
+tests run the real pipeline after recognition (redaction, analysis, categories, metering) on
+calls whose words are known."""
+
+from __future__ import annotations
+
+import io
+import wave
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from app.speech.asr import Recognition
+from app.speech.audio import DecodedAudio
+from app.speech.diarization import SpeakerCount, SpeakerTurn
+from app.speech.registry import ModelRegistry
+from app.transcript import Word
+
+
+def turns_of(words: list[Word]) -> list[SpeakerTurn]:
+    turns: list[SpeakerTurn] = []
+    for w in words:
+        assert w.speaker is not None
+        if turns and turns[-1].speaker == w.speaker:
+            turns[-1] = SpeakerTurn(turns[-1].start, w.end, w.speaker)
+        else:
+            turns.append(SpeakerTurn(w.start, w.end, w.speaker))
+    return turns
+
+
+class ScriptedRecognizer:
+    """Stands in for Whisper: answers with the words of the call the test set."""
+
+    name = "scripted"
+
+    def __init__(self) -> None:
+        self.words: list[Word] = []
+
+    def check_language(self, language: str | None) -> None:
+        pass
+
+    def transcribe(
+        self, audio: Any, language: str | None, on_progress: Callable[[float], None] | None = None
+    ) -> Recognition:
+        return Recognition(words=[Word(w.word, w.start, w.end, w.probability) for w in self.words], language="en")
+
+
+class ScriptedDiarizer:
+    name = "scripted"
+
+    def __init__(self) -> None:
+        self.turns: list[SpeakerTurn] = []
+
+    def diarize(self, audio: DecodedAudio, count: SpeakerCount) -> list[SpeakerTurn]:
+        return list(self.turns)
+
+
+class ScriptedModels(ModelRegistry):
+    def __init__(self, runtime_settings: Any) -> None:
+        super().__init__(runtime_settings)
+        self.recognizer = ScriptedRecognizer()
+        self.speakers = ScriptedDiarizer()
+
+    def transcriber(self) -> ScriptedRecognizer:
+        return self.recognizer
+
+    def diarizer(self) -> ScriptedDiarizer:
+        return self.speakers
+
+    def say(self, words: list[Word]) -> None:
+        self.recognizer.words = words
+        self.speakers.turns = turns_of(words)
+
+
+def tone_wav(seconds: float) -> bytes:
+    t = np.arange(int(seconds * 16_000)) / 16_000
+    samples = (0.1 * np.sin(2 * np.pi * 220 * t) * 32767).astype(np.int16)
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as f:
+        f.setnchannels(1)
+        f.setsampwidth(2)
+        f.setframerate(16_000)
+        f.writeframes(samples.tobytes())
+    return buffer.getvalue()
