@@ -23,7 +23,7 @@ from typing import Any
 from bench import environment
 from tests.support.corpus import CALLS_PER_FAMILY, STYLES, build
 from tests.support.corpus.render import VARIANTS
-from tests.support.scoring import FIELDS, Tally, der, load_rttm, score_analysis, wer
+from tests.support.scoring import FIELDS, SCORECARD_ROWS, Tally, der, load_rttm, score_analysis, score_scorecard, wer
 
 
 def run(args: argparse.Namespace) -> dict[str, Tally]:
@@ -77,6 +77,7 @@ def run(args: argparse.Namespace) -> dict[str, Tally]:
                     print(f"  {tag} DER ours {tally.numbers['der_c0.0'][-1]:.3f}  raw senko "
                           f"{tally.numbers['raw_senko_der_c0.0'][-1]:.3f}")  # fmt: skip
             score_analysis(call, result, tally, tag)
+            score_scorecard(call, output, tally, tag)
             transcripts[tag] = result["transcript"]
             if args.redacted_audio and call.truth["cards"]:
                 score_redacted_audio(models, decoded, output, call, tally, tag)
@@ -131,7 +132,7 @@ def report(tallies: dict[str, Tally], split: str) -> None:
     rows = ["request_ok", "language_right", "speakers_right",
             *FIELDS, "financial_field", "customer_name_if_heard", "agent_name_if_heard",
             "financial_if_heard", "card_masked", "card_digits_exact", "no_card_leak", "no_code_leak",
-            "amounts_readable", "redacted_audio_no_leak", "der_within_senko"]  # fmt: skip
+            "amounts_readable", "redacted_audio_no_leak", "der_within_senko", *SCORECARD_ROWS]  # fmt: skip
     numbers = ["wer", "der_c0.0", "der_c0.25", "raw_senko_der_c0.0", "rtf"]
     columns = [*tallies, "all"]
     print(f"\nsplit: {split}\n{environment.describe()}")

@@ -4,6 +4,7 @@ scorecard with no readable card digit in any evidence."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -260,3 +261,25 @@ async def test_a_transcribed_call_carries_its_categories_with_masked_evidence(
     stored = await scripted_client.get(f"/v1/jobs/{body['job_id']}/result", headers=customer.headers)
     assert stored.json()["categories"] == body["categories"]
     assert leaks({"result": stored.text}, [CARD], ["741"]) == []
+
+
+async def test_a_card_number_typed_into_a_rule_is_never_stored_or_returned(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    customer = make_account(runtime)
+    typed = {"name": f"Card {CARD}", "rules": [{"type": "phrases", "phrases": [f"my card is {CARD}"]}]}
+    created = await client.post("/v1/categories", json=typed, headers=customer.headers)
+    assert created.status_code == 201
+    card = {"name": "QA", "questions": [{"question": f"Read back {CARD}?", "rules": typed["rules"]}]}
+    scorecard = await client.put("/v1/scorecard", json=card, headers=customer.headers)
+    assert scorecard.status_code == 200
+    listed = await client.get("/v1/categories", headers=customer.headers)
+    with runtime.db.transaction(read_only=True) as session:
+        rows = [
+            *session.scalars(select(Category.definition).where(Category.account_id == customer.account_id)),
+            *session.scalars(select(Scorecard.definition).where(Scorecard.account_id == customer.account_id)),
+        ]
+        stored = [json.dumps(row) for row in rows]
+    outputs = {"created": created.text, "scorecard": scorecard.text, "listed": listed.text, "stored": "\n".join(stored)}
+    assert len(stored) == 2
+    assert leaks(outputs, [CARD], []) == []

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from app.analysis import money
+from app.analysis import rules as analysis_rules
+from app.categories import phrases
 from app.speech.metrics import MERGE_GAP_SECONDS, Interruption
 from app.speech.result import ResultWord, TranscriptionResult
 from app.transcript import merge_spans
@@ -26,6 +28,11 @@ class Sentence:
     participant: str
     """The speaker's role, or the speaker label where the call has no role for it."""
     text: str
+
+    @cached_property
+    def said(self) -> str:
+        """The text as phrases are matched against it: lower case, no punctuation."""
+        return phrases.normalized(self.text)
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,15 @@ class CallView:
         speaker = words[0].speaker or "unknown"
         text = " ".join(w.word.strip() for w in words if w.word.strip())
         return Sentence(words[0].start, words[-1].end, speaker, self.participant(words[0].speaker), text)
+
+    @cached_property
+    def meaning(self) -> phrases.MeaningIndex:
+        return phrases.MeaningIndex([s.said for s in self.sentences])
+
+    @cached_property
+    def tones(self) -> list[float]:
+        """Each sentence's sentiment score (-1 to 1)."""
+        return analysis_rules.sentence_tones([s.text for s in self.sentences])
 
     @cached_property
     def speech(self) -> list[tuple[float, float]]:

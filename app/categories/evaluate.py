@@ -51,12 +51,11 @@ class Evaluator:
 
     def __init__(self, result: TranscriptionResult) -> None:
         self.call = CallView(result)
-        self._meaning: phrases.MeaningIndex | None = None
 
     def categories(self, definitions: Sequence[CategoryIn]) -> list[MatchedCategory]:
         matched = []
         for definition in definitions:
-            outcomes = self.rules(definition.rules)
+            outcomes = self.rules(definition.rules, until_one_fails=True)
             if all(o.held for o in outcomes):
                 matched.append(
                     MatchedCategory(
@@ -85,8 +84,9 @@ class Evaluator:
         score = round(100 * sum(a.weight for a in answered if a.answer == "yes") / total, 1) if total else None
         return ScorecardResult(name=definition.name, score=score, answers=answers)
 
-    def rules(self, rules: Sequence[Rule]) -> list[Outcome]:
-        """Each rule's outcome, in the order given; referenced rules are evaluated first."""
+    def rules(self, rules: Sequence[Rule], *, until_one_fails: bool = False) -> list[Outcome]:
+        """Each rule's outcome, in the order given; referenced rules are evaluated first. With
+        `until_one_fails`, the outcomes end at the first rule that does not hold."""
         outcomes: dict[int, Outcome] = {}
         by_id = {rule.id: index for index, rule in enumerate(rules) if rule.id is not None}
         order = sorted(range(len(rules)), key=lambda i: _placed_relative(rules[i]))
@@ -98,6 +98,8 @@ class Evaluator:
             else:
                 found = self._find(rule, window)
             outcomes[index] = Outcome(held=bool(found) != rule.negate, found=found)
+            if until_one_fails and not outcomes[index].held:
+                return [outcomes[index]]
         return [outcomes[i] for i in range(len(rules))]
 
     def _window(self, time_range: TimeRange | None, references: dict[str, Outcome | None]) -> Window | None:
@@ -145,15 +147,14 @@ class Evaluator:
         if not candidates:
             return []
         if rule.match == "meaning":
-            if self._meaning is None:
-                self._meaning = phrases.MeaningIndex([s.text for s in self.call.sentences])
-            every = phrases.by_meaning(rule.phrases, self._meaning, rule.threshold or phrases.MEANING_THRESHOLD)
-            matches = [(s, every[i]) for i, s in candidates]
+            threshold = rule.threshold or phrases.MEANING_THRESHOLD
+            found = phrases.by_meaning(rule.phrases, self.call.meaning, threshold, [i for i, _ in candidates])
+            matches = [(s, found.get(i)) for i, s in candidates]
         elif rule.match == "fuzzy":
             threshold = rule.threshold or phrases.FUZZY_THRESHOLD
-            matches = [(s, phrases.fuzzy(rule.phrases, s.text, threshold)) for _, s in candidates]
+            matches = [(s, phrases.fuzzy(rule.phrases, s.said, threshold)) for _, s in candidates]
         else:
-            matches = [(s, phrases.exact(rule.phrases, s.text)) for _, s in candidates]
+            matches = [(s, phrases.exact(rule.phrases, s.said)) for _, s in candidates]
         return [
             Evidence(start=s.start, end=s.end, participant=s.participant, text=s.text, value=m.phrase, score=m.score)
             for s, m in matches
@@ -202,8 +203,9 @@ class Evaluator:
         return []
 
     def _sentiment(self, rule: SentimentRule, window: Window) -> list[Evidence]:
-        said = [s for _, s in self._sentences(rule.participant, window)]
-        scores = analysis_rules.sentence_tones([s.text for s in said])
+        chosen = self._sentences(rule.participant, window)
+        said = [s for _, s in chosen]
+        scores = [self.call.tones[i] for i, _ in chosen]
         if analysis_rules.tone(scores) != rule.sentiment:
             return []
         # The sentences that weigh most in that direction.
@@ -227,7 +229,7 @@ class Evaluator:
             return [Evidence(value=", ".join(values) or None)] if bool(values) == rule.present else []
         wanted = [v.lower() for v in rule.values or []]
         if rule.field == "sensitive_data_shared":  # descriptions ("Visa card ending 4242"): by word
-            return [Evidence(value=v) for v in values if any(phrases.exact([w], v) for w in wanted)]
+            return [Evidence(value=v) for v in values if any(phrases.exact([w], phrases.normalized(v)) for w in wanted)]
         return [Evidence(value=v) for v in values if v.lower() in wanted]
 
 

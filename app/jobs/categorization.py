@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from app import redaction
 from app.categories.default_scorecard import default_scorecard
 from app.categories.evaluate import Evaluator
 from app.categories.rules import CategoryIn, ScorecardIn
@@ -40,6 +42,14 @@ class StoredCategory:
 class Definitions:
     categories: list[CategoryIn]
     scorecard: ScorecardIn
+
+
+def _masked(definition: CategoryIn | ScorecardIn) -> dict[str, Any]:
+    """What is stored: a card number typed into a phrase is masked like one spoken in a call."""
+    body: dict[str, Any] = redaction.redact_result(
+        definition.model_dump(mode="json", exclude_none=True), redact_pii=False
+    )
+    return body
 
 
 def _stored(row: Category) -> StoredCategory:
@@ -77,8 +87,8 @@ def create_category(session: Session, settings: Settings, account_id: str, defin
         raise BadRequest(f"An account may keep at most {settings.max_categories_per_account} categories.")
     if _name_taken(session, account_id, definition.name):
         raise Conflict(f"A category named '{definition.name}' exists already.")
-    body = definition.model_dump(mode="json", exclude_none=True)
-    row = Category(account_id=account_id, name=definition.name, definition=body)
+    body = _masked(definition)
+    row = Category(account_id=account_id, name=body["name"], definition=body)
     session.add(row)
     session.flush()
     return _stored(row)
@@ -88,8 +98,8 @@ def replace_category(session: Session, account_id: str, category_id: str, defini
     row = _row(session, account_id, category_id)
     if _name_taken(session, account_id, definition.name, other_than=category_id):
         raise Conflict(f"A category named '{definition.name}' exists already.")
-    row.name = definition.name
-    row.definition = definition.model_dump(mode="json", exclude_none=True)
+    row.definition = _masked(definition)
+    row.name = row.definition["name"]
     row.updated_at = utcnow()
     session.flush()
     return _stored(row)
@@ -114,14 +124,14 @@ def scorecard(session: Session, settings: Settings, account_id: str) -> tuple[Sc
 
 def put_scorecard(session: Session, account_id: str, definition: ScorecardIn) -> ScorecardIn:
     row = session.get(Scorecard, account_id)
-    body = definition.model_dump(mode="json", exclude_none=True)
+    body = _masked(definition)
     if row is None:
         session.add(Scorecard(account_id=account_id, definition=body))
     else:
         row.definition = body
         row.updated_at = utcnow()
     session.flush()
-    return definition
+    return ScorecardIn.model_validate(body)
 
 
 def delete_scorecard(session: Session, account_id: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -182,3 +183,45 @@ def wer(reference: str, hypothesis: str) -> float:
 
     ref, hyp = normalise(reference), normalise(hypothesis)
     return float(jiwer.wer(ref, hyp)) if ref.strip() else 0.0
+
+
+# The default scorecard's questions whose answer the corpus's truth tells (the rest need truth the
+# scripts do not carry yet): the row each is reported in, and its answer from the truth.
+SCORECARD_TRUTH: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
+    "The agent greeted the customer and gave a name": (
+        "sc_greeted_named",
+        lambda t: "yes" if t["agent_name"] else "no",
+    ),
+    "The recording disclosure was given in the first 30 seconds": (
+        "sc_disclosure",
+        lambda t: "yes" if t["recording_disclosure"] else "no",
+    ),
+    # The renders place each line after the last: nobody talks over anyone.
+    "The agent did not interrupt the customer": ("sc_no_interruption", lambda t: "yes"),
+}
+SCORECARD_ROWS = [row for row, _ in SCORECARD_TRUTH.values()] + [f"{row}_exact" for row, _ in SCORECARD_TRUTH.values()]
+
+
+def score_scorecard(call: CorpusCall, result: Any, tally: Tally, tag: str) -> None:
+    """The default scorecard's answers against the truth, with phrases matched by meaning (as
+    shipped) and, for comparison, with the same phrases matched exactly. Two-person calls only: a
+    voicemail greets no one."""
+    from app.categories.default_scorecard import default_scorecard
+    from app.categories.evaluate import Evaluator
+    from app.categories.rules import PhrasesRule
+
+    if call.truth["speakers"] != 2:
+        return
+    shipped = default_scorecard(10.0)
+    exact = shipped.model_copy(deep=True)
+    for question in exact.questions:
+        for rule in [*question.applies_if, *question.rules]:
+            if isinstance(rule, PhrasesRule):
+                rule.match = "exact"
+    evaluator = Evaluator(result)
+    for suffix, card in (("", shipped), ("_exact", exact)):
+        for answer in evaluator.scorecard(card).answers:
+            if answer.question in SCORECARD_TRUTH:
+                row, truth_of = SCORECARD_TRUTH[answer.question]
+                want = truth_of(call.truth)
+                tally.hit(row + suffix, answer.answer == want, f"{tag} {row + suffix} {answer.answer} != {want}")

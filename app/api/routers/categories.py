@@ -70,8 +70,8 @@ def put_scorecard(body: ScorecardIn, principal: CurrentPrincipal, runtime: Runti
     """Score calls completed from now on with this scorecard (older ones with
     `POST /v1/jobs/{id}/categorize`)."""
     with runtime.db.transaction() as session:
-        categorization.put_scorecard(session, principal.account_id, body)
-    return ScorecardOut(**body.model_dump(), default=False)
+        stored = categorization.put_scorecard(session, principal.account_id, body)
+    return ScorecardOut(**stored.model_dump(), default=False)
 
 
 @router.delete("/v1/scorecard", response_model=ScorecardOut)
