@@ -19,7 +19,7 @@ from tests.support.assertions import assert_error
 from tests.support.card_readings import as_words
 from tests.support.factories import completed_job, make_account, serve_asgi, settings_for
 from tests.support.leaks import leaks
-from tests.support.scripted import ScriptedModels, tone_wav
+from tests.support.scripted import ScriptedModels, scripted_runtime, tone_wav
 from tests.test_categories import BILLING_CALL
 
 BILLED_TWICE = {
@@ -198,11 +198,8 @@ async def test_the_scorecard_is_the_default_until_the_account_sets_its_own(
 
 @pytest.fixture(scope="module")
 def scripted(database_url: str) -> Iterator[tuple[Runtime, ScriptedModels]]:
-    config = settings_for(database_url)
-    models = ScriptedModels(config)
-    rt = Runtime.create(config, models=models)
-    yield rt, models
-    rt.close()
+    with scripted_runtime(database_url) as pair:
+        yield pair
 
 
 @pytest.fixture

@@ -23,9 +23,9 @@ from app.runtime import Runtime
 from app.speech import pipeline, result_formats
 from app.speech.result import TranscriptionResult
 from tests.support.card_readings import PaymentCall, as_words, payment_call
-from tests.support.factories import make_account, serve_asgi, settings_for
+from tests.support.factories import make_account, serve_asgi
 from tests.support.leaks import digit_streams, leaks
-from tests.support.scripted import ScriptedModels, tone_wav, turns_of
+from tests.support.scripted import ScriptedModels, scripted_runtime, tone_wav, turns_of
 
 SWEEP = 300
 READABLE_SHARE = 0.95
@@ -143,11 +143,8 @@ def stored_text(runtime: Runtime, ids: set[str]) -> str:
 
 @pytest.fixture(scope="module")
 def scripted(database_url: str) -> Iterator[tuple[Runtime, ScriptedModels]]:
-    config = settings_for(database_url, log_level="DEBUG")
-    models = ScriptedModels(config)
-    rt = Runtime.create(config, models=models)
-    yield rt, models
-    rt.close()
+    with scripted_runtime(database_url, log_level="DEBUG") as pair:
+        yield pair
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +23,7 @@ WINDOW_LENGTHS = (4, 8)
 _NOT_WORD = re.compile(r"[^\w']+")
 
 
+@lru_cache(maxsize=4096)  # a rule's phrases are normalized once, not once per sentence
 def normalized(text: str) -> str:
     return " ".join(_NOT_WORD.sub(" ", text.lower()).replace("'", "").split())
 

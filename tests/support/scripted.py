@@ -4,18 +4,21 @@ calls whose words are known."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import wave
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
+from app.runtime import Runtime
 from app.speech.asr import Recognition
 from app.speech.audio import DecodedAudio
 from app.speech.diarization import SpeakerCount, SpeakerTurn
 from app.speech.registry import ModelRegistry
 from app.transcript import Word
+from tests.support.factories import settings_for
 
 
 def turns_of(words: list[Word]) -> list[SpeakerTurn]:
@@ -83,3 +86,15 @@ def tone_wav(seconds: float) -> bytes:
         f.setframerate(16_000)
         f.writeframes(samples.tobytes())
     return buffer.getvalue()
+
+
+@contextlib.contextmanager
+def scripted_runtime(database_url: str, **overrides: Any) -> Iterator[tuple[Runtime, ScriptedModels]]:
+    """A runtime whose recognizer and diarizer are the scripted ones (`models.say(words)`)."""
+    config = settings_for(database_url, **overrides)
+    models = ScriptedModels(config)
+    rt = Runtime.create(config, models=models)
+    try:
+        yield rt, models
+    finally:
+        rt.close()
