@@ -163,6 +163,46 @@ async def test_categories_run_again_on_a_past_call_and_filter_jobs(client: httpx
     assert_error(await client.post("/v1/jobs/nope/categorize", headers=customer.headers), 404)
 
 
+async def test_a_category_is_previewed_on_a_past_call_without_storing_anything(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    customer = make_account(runtime)
+    past = completed_job(runtime, customer, BILLING_CALL.model_dump(mode="json"))
+    draft = {**BILLED_TWICE, "rules": [*BILLED_TWICE["rules"], {"type": "phrases", "phrases": ["cancel"]}]}
+
+    async def preview_of(category: dict[str, Any]) -> httpx.Response:
+        body = {"job_id": past, "category": category}
+        return await client.post("/v1/categories/preview", json=body, headers=customer.headers)
+
+    shown = await preview_of(draft)
+    assert shown.status_code == 200, shown.text
+    preview = shown.json()
+    assert preview["name"] == "Billed twice"
+    assert preview["matched"] is False
+    meaning, field, cancel = preview["rules"]
+    assert meaning["held"]
+    assert meaning["evidence"][0]["text"].startswith("I was billed twice")
+    assert field["held"]
+    assert field["evidence"][0]["value"] == "billing"
+    assert cancel == {"type": "phrases", "id": None, "negate": False, "evidence": [], "held": False}
+
+    negated = {**draft, "rules": [*BILLED_TWICE["rules"], {"type": "phrases", "phrases": ["cancel"], "negate": True}]}
+    assert (await preview_of(negated)).json()["matched"] is True
+
+    # Nothing stored: no category, the stored result untouched, no charge.
+    assert _count(runtime, Category, customer.account_id) == 0
+    assert (await client.get(f"/v1/jobs/{past}/result", headers=customer.headers)).json()["categories"] == []
+    assert (await client.get("/v1/jobs?category=Billed twice", headers=customer.headers)).json()["jobs"] == []
+
+    bad = {"job_id": past, "category": {"name": "x", "rules": [{"type": "phrases", "phrases": []}]}}
+    assert_error(await client.post("/v1/categories/preview", json=bad, headers=customer.headers), 400)
+    missing = {"job_id": "nope", "category": CANCELLATION}
+    assert_error(await client.post("/v1/categories/preview", json=missing, headers=customer.headers), 404)
+    other = make_account(runtime)
+    theirs = {"job_id": past, "category": CANCELLATION}
+    assert_error(await client.post("/v1/categories/preview", json=theirs, headers=other.headers), 404)
+
+
 async def test_the_scorecard_is_the_default_until_the_account_sets_its_own(
     client: httpx.AsyncClient, runtime: Runtime
 ) -> None:

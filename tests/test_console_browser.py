@@ -30,6 +30,7 @@ from tests.support.factories import Customer, completed_job, make_account, resul
 from tests.support.fake_stripe import FakeStripe, fake_stripe
 from tests.support.live import ROOT, LiveServer, live_server
 from tests.support.synth import SynthCall, synthesize_call
+from tests.test_categories import BILLING_CALL
 
 pytestmark = pytest.mark.slow
 
@@ -393,3 +394,58 @@ def test_a_call_with_redacted_audio_plays_it_in_any_tab(browser: Browser, tmp_pa
         assert page.locator("#timeline .masked").count() == 1
         page.wait_for_function("() => document.querySelector('#player').duration > 5", timeout=10_000)
         page.close()
+
+
+def test_a_category_is_written_previewed_on_a_past_call_and_filters_jobs(browser: Browser, server: LiveServer) -> None:
+    customer = seed_customer(server)
+    runtime = Runtime.create(settings_for(server_database(server)))
+    try:
+        past = completed_job(runtime, customer, BILLING_CALL.model_dump(mode="json"))
+    finally:
+        runtime.close()
+    rules = [
+        {"type": "phrases", "match": "meaning", "participant": "Customer", "phrases": ["got billed two times"]},
+        {"type": "field", "field": "call_type", "values": ["billing"]},
+    ]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    sign_in(page, server, customer)
+    page.click("nav a[data-route=categories]")
+    expect(page.locator("#category-form")).to_be_visible()
+    page.fill("#category-name", "Billed twice")
+    page.fill("#category-rules", "[not json")
+    page.click("#preview")
+    expect(page.locator("#category-error")).to_contain_text("not valid JSON")
+
+    # A rule that cannot hold on this call: previewed, not matched, and the failing rule shown.
+    page.fill("#category-rules", json.dumps([*rules, {"type": "phrases", "phrases": ["cancel my account"]}]))
+    page.select_option("#preview-job", past)
+    page.click("#preview")
+    expect(page.locator("#preview-verdict")).to_have_text("not matched")
+    expect(page.locator(".rule-outcome").nth(2)).to_contain_text("fails")
+
+    page.fill("#category-rules", json.dumps(rules))
+    page.click("#preview")
+    expect(page.locator("#preview-verdict")).to_have_text("matched")
+    expect(page.locator("#preview-result")).to_contain_text("Customer: I was billed twice")
+    expect(page.locator("#preview-result")).to_contain_text("billing")
+    shoot(page, "categories")
+    page.click("#save-category")
+    expect(page.locator("#categories")).to_contain_text("Billed twice")
+
+    # The past call gains the category when run again, with evidence that seeks the transcript.
+    page.goto(f"{server.base_url}/console#/calls/{past}")
+    expect(page.locator("#card-categories")).to_contain_text("No category matched")
+    expect(page.locator("#card-scorecard")).to_have_count(0)  # stored before scorecards existed
+    page.click("#recategorize")
+    expect(page.locator("#card-categories")).to_contain_text("Billed twice")
+    expect(page.locator("#score")).to_have_text("Default: 100 / 100")
+    page.locator("#card-categories button.evidence").first.click()
+    expect(page.locator(".turn.picked")).to_contain_text("I was billed twice")
+    shoot(page, "call-categories")
+
+    page.click("nav a[data-route=jobs]")
+    expect(page.locator("#jobs tbody tr")).to_have_count(10)
+    page.select_option("#category-filter", "Billed twice")
+    expect(page.locator("#jobs tbody tr")).to_have_count(1)
+    expect(page.locator(f"#jobs a[href='#/calls/{past}']")).to_be_visible()
+    page.close()

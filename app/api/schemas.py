@@ -79,6 +79,12 @@ class CategoriesOut(BaseModel):
     categories: list[CategoryOut]
 
 
+class CategoryPreviewIn(BaseModel):
+    job_id: str
+    """A completed job of yours: the category is tried on its stored result."""
+    category: CategoryIn
+
+
 class ScorecardOut(ScorecardIn):
     default: bool
     """True while the account has not set its own scorecard."""

@@ -25,9 +25,11 @@ from app.categories.rules import (
     TimeRange,
 )
 from app.speech.result import (
+    CategoryPreview,
     Evidence,
     MatchedCategory,
     RuleEvidence,
+    RuleOutcome,
     ScorecardAnswer,
     ScorecardResult,
     TranscriptionResult,
@@ -64,6 +66,18 @@ class Evaluator:
                     )
                 )
         return matched
+
+    def preview(self, definition: CategoryIn) -> CategoryPreview:
+        """Every rule's outcome, the failing ones too: what a category editor shows."""
+        outcomes = self.rules(definition.rules)
+        return CategoryPreview(
+            name=definition.name,
+            matched=all(o.held for o in outcomes),
+            rules=[
+                RuleOutcome(type=r.type, id=r.id, negate=r.negate, held=o.held, evidence=o.found)
+                for r, o in zip(definition.rules, outcomes, strict=True)
+            ],
+        )
 
     def scorecard(self, definition: ScorecardIn) -> ScorecardResult:
         answers = []

@@ -25,7 +25,7 @@ from app.db import Database
 from app.errors import BadRequest, Conflict, NotFound
 from app.jobs import records
 from app.models import Category, Job, JobCategory, JobResult, Scorecard, utcnow
-from app.speech.result import TranscriptionResult
+from app.speech.result import CategoryPreview, TranscriptionResult
 
 logger = logging.getLogger(__name__)
 
@@ -180,12 +180,25 @@ def recategorize(db: Database, settings: Settings, account_id: str, job_id: str)
     """A completed job's stored result evaluated against the account's current categories and
     scorecard, stored in its place."""
     with db.transaction() as session:
-        job = records.get_job(session, account_id, job_id)
-        stored = session.get(JobResult, job.id, with_for_update=True)
-        if stored is None or job.result_location is None:
-            raise NotFound(f"Result not available: the job is {job.status.value}.")
+        stored = _stored_result(session, account_id, job_id, for_update=True)
         found = definitions(session, settings, account_id)
         result = categorized(TranscriptionResult.model_validate(stored.body), found)
         stored.body = result.model_dump(mode="json")
-        record_matches(session, job.id, result)
+        record_matches(session, stored.job_id, result)
         return result
+
+
+def preview(db: Database, account_id: str, job_id: str, definition: CategoryIn) -> CategoryPreview:
+    """A category, saved or not, tried on a completed job's stored result; nothing is stored."""
+    with db.transaction(read_only=True) as session:
+        body = _stored_result(session, account_id, job_id, for_update=False).body
+    masked = CategoryIn.model_validate(_masked(definition))
+    return Evaluator(TranscriptionResult.model_validate(body)).preview(masked)
+
+
+def _stored_result(session: Session, account_id: str, job_id: str, *, for_update: bool) -> JobResult:
+    job = records.get_job(session, account_id, job_id)
+    stored = session.get(JobResult, job.id, with_for_update=for_update)
+    if stored is None or job.result_location is None:
+        raise NotFound(f"Result not available: the job is {job.status.value}.")
+    return stored

@@ -61,6 +61,19 @@ class MatchedCategory(BaseModel):
     rules: list[RuleEvidence] = Field(default_factory=list)
 
 
+class RuleOutcome(RuleEvidence):
+    held: bool
+    """For a negated rule, `evidence` is what made it fail."""
+
+
+class CategoryPreview(BaseModel):
+    """One category tried on one call: whether it matched, and every rule's outcome."""
+
+    name: str
+    matched: bool
+    rules: list[RuleOutcome] = Field(default_factory=list)
+
+
 class ScorecardAnswer(BaseModel):
     question: str
     weight: float

@@ -4,10 +4,11 @@ from fastapi import APIRouter, Response
 
 from app.api.deps import CurrentPrincipal, RuntimeDep
 from app.api.errors import error_responses
-from app.api.schemas import CategoriesOut, CategoryOut, ScorecardOut
+from app.api.schemas import CategoriesOut, CategoryOut, CategoryPreviewIn, ScorecardOut
 from app.categories.rules import CategoryIn, ScorecardIn
 from app.jobs import categorization
 from app.jobs.categorization import StoredCategory
+from app.speech.result import CategoryPreview
 
 router = APIRouter(tags=["categories"], responses=error_responses(401, 429))
 
@@ -33,6 +34,13 @@ def create_category(body: CategoryIn, principal: CurrentPrincipal, runtime: Runt
     `POST /v1/jobs/{id}/categorize`."""
     with runtime.db.transaction() as session:
         return _out(categorization.create_category(session, runtime.settings, principal.account_id, body))
+
+
+@router.post("/v1/categories/preview", response_model=CategoryPreview, responses=error_responses(400, 404))
+def preview_category(body: CategoryPreviewIn, principal: CurrentPrincipal, runtime: RuntimeDep) -> CategoryPreview:
+    """Try a category, saved or not, on one of your completed calls: whether it matches and each
+    rule's outcome with its evidence. Nothing is stored and nothing is charged."""
+    return categorization.preview(runtime.db, principal.account_id, body.job_id, body.category)
 
 
 @router.get("/v1/categories/{category_id}", response_model=CategoryOut, responses=error_responses(404))

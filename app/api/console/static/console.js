@@ -527,6 +527,47 @@ function metricsCard(result) {
   ));
 }
 
+// Each piece of evidence that has a time seeks the call there (player and transcript).
+function evidenceList(rules, onPick) {
+  const items = [];
+  for (const rule of rules || []) {
+    for (const found of rule.evidence || []) {
+      const label = found.text || found.value || rule.type.replaceAll("_", " ");
+      const who = found.participant ? `${found.participant}: ` : "";
+      if (found.start === null || found.start === undefined) {
+        items.push(h("li", {}, h("span", { class: "evidence" }, `${rule.type.replaceAll("_", " ")}: ${label}`)));
+        continue;
+      }
+      const button = h("button", { type: "button", class: "evidence link", dataset: { start: found.start } },
+        h("time", {}, clock(found.start)), ` ${who}${label}`);
+      button.addEventListener("click", () => onPick(Number(found.start)));
+      items.push(h("li", {}, button));
+    }
+    if (rule.negate) items.push(h("li", { class: "muted small" }, `Not found, as required (${rule.type.replaceAll("_", " ")})`));
+  }
+  return items.length ? h("ul", { class: "evidence-list" }, items) : null;
+}
+
+function categoriesCard(result, onPick) {
+  const matched = result.categories || [];
+  return card("Categories", "card-categories",
+    matched.length
+      ? h("ul", { class: "categories" }, matched.map((c) => h("li", {}, h("strong", {}, c.name), evidenceList(c.rules, onPick))))
+      : h("p", { class: "muted" }, "No category matched this call."),
+    h("p", { class: "small" }, h("a", { href: "#/categories" }, "Edit categories")));
+}
+
+function scorecardCard(result, onPick) {
+  const scored = result.scorecard;
+  if (!scored) return null;
+  const answers = scored.answers.map((a) =>
+    h("li", { class: `answer ${a.answer}` }, badge(a.answer, a.answer === "yes" ? "completed" : a.answer === "no" ? "failed" : ""),
+      " ", a.question, evidenceList(a.evidence, onPick)));
+  return card("Scorecard", "card-scorecard",
+    h("p", { id: "score" }, scored.score === null ? `${scored.name}: no question applied` : `${scored.name}: ${scored.score} / 100`),
+    h("ol", { class: "answers" }, answers));
+}
+
 function transcriptView(result, player) {
   const roles = result.roles || {};
   const segments = result.segments || [];
@@ -629,7 +670,7 @@ async function viewCall(jobId) {
   }
   const analysis = result.ai_analysis || {};
   const transcript = transcriptView(result, player);
-  const timeline = timelineView(result, player, (seconds) => {
+  const pick = (seconds) => {
     if (player) {
       player.currentTime = seconds;
       player.play().catch(() => {});
@@ -639,7 +680,21 @@ async function viewCall(jobId) {
     if (!turn) return;
     turn.scrollIntoView({ block: "center", behavior: "smooth" });
     turns.forEach((b) => b.classList.toggle("picked", b === turn));
+  };
+  const timeline = timelineView(result, player, pick);
+  const rerun = h("button", { type: "button", id: "recategorize", class: "secondary" }, "Run categories again");
+  rerun.addEventListener("click", async () => {
+    rerun.disabled = true;
+    try {
+      await api(`/v1/jobs/${encodeURIComponent(jobId)}/categorize`, { method: "POST" });
+      say("Categories and scorecard evaluated again (free).");
+      if (token === viewToken) viewCall(jobId);
+    } catch (error) {
+      say(error.message);
+      rerun.disabled = false;
+    }
   });
+  downloads.push(rerun);
   show(
     h(
       "div",
@@ -666,25 +721,39 @@ async function viewCall(jobId) {
       "div",
       { class: "call-body" },
       h("section", { class: "card", "aria-labelledby": "transcript-title" }, h("h2", { id: "transcript-title" }, "Transcript"), transcript),
-      h("div", { class: "cards" }, metricsCard(result), analysisCards(analysis)),
+      h("div", { class: "cards" }, categoriesCard(result, pick), scorecardCard(result, pick), metricsCard(result), analysisCards(analysis)),
     ),
   );
 }
 
 // --- jobs ----------------------------------------------------------------------------------------
 
-async function viewJobs(pageText) {
+function jobsHash(page, category) {
+  return `#/jobs/${page}${category ? `?category=${encodeURIComponent(category)}` : ""}`;
+}
+
+async function viewJobs(pageText, categoryText) {
   const token = viewToken;
   const page = Math.max(1, Number(pageText || 1));
+  const category = categoryText ? decodeURIComponent(categoryText) : "";
   show(h("h1", {}, "Jobs"), h("p", { class: "muted" }, "Loading…"));
   let jobs;
+  let categories;
   try {
     const offset = (page - 1) * JOBS_PER_PAGE;
-    jobs = (await api(`/v1/jobs?limit=${JOBS_PER_PAGE + 1}&offset=${offset}`)).jobs;
+    const only = category ? `&category=${encodeURIComponent(category)}` : "";
+    [jobs, categories] = await Promise.all([
+      api(`/v1/jobs?limit=${JOBS_PER_PAGE + 1}&offset=${offset}${only}`).then((r) => r.jobs),
+      api("/v1/categories").then((r) => r.categories),
+    ]);
   } catch (error) {
     return show(h("h1", {}, "Jobs"), failure(error));
   }
   if (token !== viewToken) return;
+  const filter = h("select", { id: "category-filter" },
+    h("option", { value: "" }, "All calls"),
+    categories.map((c) => h("option", { value: c.name, selected: c.name === category }, c.name)));
+  filter.addEventListener("change", () => (location.hash = jobsHash(1, filter.value)));
   const more = jobs.length > JOBS_PER_PAGE;
   const rows = jobs.slice(0, JOBS_PER_PAGE).map((job) =>
     h(
@@ -699,6 +768,7 @@ async function viewJobs(pageText) {
   );
   show(
     h("h1", {}, "Jobs"),
+    h("div", { class: "filter" }, h("label", { for: "category-filter" }, "Category"), filter),
     rows.length
       ? h(
           "div",
@@ -719,14 +789,135 @@ async function viewJobs(pageText) {
             h("tbody", {}, rows),
           ),
         )
-      : h("p", { class: "muted" }, page > 1 ? "No more jobs." : "No jobs yet: upload a call."),
+      : h("p", { class: "muted" }, page > 1 ? "No more jobs." : category ? "No call in this category." : "No jobs yet: upload a call."),
     h(
       "nav",
       { class: "pager", "aria-label": "Pages" },
-      page > 1 ? h("a", { href: `#/jobs/${page - 1}`, id: "prev-page", class: "button secondary" }, "← Newer") : null,
+      page > 1 ? h("a", { href: jobsHash(page - 1, category), id: "prev-page", class: "button secondary" }, "← Newer") : null,
       h("span", { id: "page-number" }, `Page ${page}`),
-      more ? h("a", { href: `#/jobs/${page + 1}`, id: "next-page", class: "button secondary" }, "Older →") : null,
+      more ? h("a", { href: jobsHash(page + 1, category), id: "next-page", class: "button secondary" }, "Older →") : null,
     ),
+  );
+}
+
+// --- categories ----------------------------------------------------------------------------------
+
+const EXAMPLE_RULES = [
+  { type: "phrases", match: "meaning", participant: "Customer", phrases: ["I want to cancel my account"] },
+  { type: "phrases", match: "meaning", participant: "Agent", negate: true, phrases: ["I can offer you a discount"] },
+];
+
+async function viewCategories() {
+  const token = viewToken;
+  show(h("h1", {}, "Categories"), h("p", { class: "muted" }, "Loading…"));
+  let categories;
+  let jobs;
+  try {
+    [categories, jobs] = await Promise.all([
+      api("/v1/categories").then((r) => r.categories),
+      api("/v1/jobs?limit=50").then((r) => r.jobs.filter((job) => job.status === "completed")),
+    ]);
+  } catch (error) {
+    return show(h("h1", {}, "Categories"), failure(error));
+  }
+  if (token !== viewToken) return;
+
+  let editing = null;
+  const name = h("input", { id: "category-name", maxlength: "100", autocomplete: "off", required: true });
+  const rules = h("textarea", { id: "category-rules", rows: "12", spellcheck: "false", class: "code" });
+  const heading = h("h2", { id: "editor-title" }, "New category");
+  const errorBox = h("p", { class: "error", role: "alert", id: "category-error" });
+  const previewBox = h("div", { id: "preview-result", "aria-live": "polite" });
+  const callPicker = h("select", { id: "preview-job" },
+    jobs.length ? jobs.map((job) => h("option", { value: job.id }, `${job.created_at} · ${job.duration_seconds === null ? "–" : clock(job.duration_seconds)}`))
+      : h("option", { value: "" }, "No completed call yet"));
+  const load = (category) => {
+    editing = category;
+    heading.textContent = category ? `Edit “${category.name}”` : "New category";
+    name.value = category ? category.name : "";
+    rules.value = JSON.stringify(category ? category.rules : EXAMPLE_RULES, null, 2);
+    errorBox.textContent = "";
+    previewBox.replaceChildren();
+  };
+  const definition = () => {
+    let parsed;
+    try {
+      parsed = JSON.parse(rules.value);
+    } catch (error) {
+      throw new Error(`The rules are not valid JSON: ${error.message}`);
+    }
+    return { name: name.value.trim(), rules: parsed };
+  };
+  const act = (button, work) => async () => {
+    errorBox.textContent = "";
+    button.disabled = true;
+    try {
+      await work();
+    } catch (error) {
+      errorBox.textContent = error.message;
+    } finally {
+      button.disabled = false;
+    }
+  };
+
+  const previewButton = h("button", { type: "button", id: "preview", class: "secondary", disabled: !jobs.length }, "Preview on this call");
+  previewButton.addEventListener("click", act(previewButton, async () => {
+    const jobId = callPicker.value;
+    const shown = await api("/v1/categories/preview", { method: "POST", json: { job_id: jobId, category: definition() } });
+    const seek = () => (location.hash = `#/calls/${jobId}`);
+    previewBox.replaceChildren(
+      h("p", { id: "preview-verdict" }, badge(shown.matched ? "matched" : "not matched", shown.matched ? "completed" : "failed")),
+      h("ol", { class: "answers" }, shown.rules.map((rule, index) =>
+        h("li", { class: "rule-outcome" }, badge(rule.held ? "holds" : "fails", rule.held ? "completed" : "failed"),
+          ` Rule ${index + 1}: ${rule.negate ? "not " : ""}${rule.type.replaceAll("_", " ")}`,
+          evidenceList([{ ...rule, negate: false }], seek)))),
+    );
+  }));
+  const save = h("button", { type: "submit", class: "primary", id: "save-category" }, "Save");
+  const form = h("form", { id: "category-form", class: "card", "aria-labelledby": "editor-title" },
+    heading,
+    h("label", { for: "category-name" }, "Name"), name,
+    h("label", { for: "category-rules" }, "Rules (JSON: every rule must hold; see the README for the rule language)"), rules,
+    h("label", { for: "preview-job" }, "Try it on a past call"),
+    h("div", { class: "preview-row" }, callPicker, previewButton),
+    previewBox,
+    save, " ",
+    h("button", { type: "button", class: "secondary", id: "new-category", onclick: () => load(null) }, "New"),
+    errorBox,
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    act(save, async () => {
+      const body = definition();
+      if (editing) await api(`/v1/categories/${editing.id}`, { method: "PUT", json: body });
+      else await api("/v1/categories", { method: "POST", json: body });
+      say(`Saved “${body.name}”. Calls completed from now on are matched; older ones with “Run categories again”.`);
+      if (token === viewToken) viewCategories();
+    })();
+  });
+
+  const rows = categories.map((category) => {
+    const edit = h("button", { type: "button", class: "link", onclick: () => load(category) }, "Edit");
+    const remove = h("button", { type: "button", class: "link" }, "Delete");
+    remove.addEventListener("click", act(remove, async () => {
+      await api(`/v1/categories/${category.id}`, { method: "DELETE" });
+      say(`Deleted “${category.name}”.`);
+      if (token === viewToken) viewCategories();
+    }));
+    return h("tr", {},
+      h("td", {}, h("a", { href: jobsHash(1, category.name) }, category.name)),
+      h("td", { class: "num" }, String(category.rules.length)),
+      h("td", {}, edit, " ", remove));
+  });
+  load(null);
+  show(
+    h("h1", {}, "Categories"),
+    rows.length
+      ? h("div", { class: "table-wrap" }, h("table", { id: "categories" },
+          h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Name"), h("th", { scope: "col", class: "num" }, "Rules"), h("th", { scope: "col" }, ""))),
+          h("tbody", {}, rows)))
+      : h("p", { class: "muted" }, "No categories yet."),
+    form,
   );
 }
 
@@ -816,7 +1007,8 @@ async function viewBalance() {
 
 const ROUTES = [
   [/^#\/upload$/, viewUpload, "upload"],
-  [/^#\/jobs(?:\/(\d+))?$/, viewJobs, "jobs"],
+  [/^#\/jobs(?:\/(\d+))?(?:\?category=(.*))?$/, viewJobs, "jobs"],
+  [/^#\/categories$/, viewCategories, "categories"],
   [/^#\/calls\/([\w-]+)$/, viewCall, "jobs"],
   [/^#\/balance(?:\?.*)?$/, viewBalance, "balance"],
 ];
