@@ -198,6 +198,8 @@ SCORECARD_TRUTH: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
     ),
     # The renders place each line after the last: nobody talks over anyone.
     "The agent did not interrupt the customer": ("sc_no_interruption", lambda t: "yes"),
+    "The agent offered further help": ("sc_further_help", lambda t: "yes" if t["offered_help"] else "no"),
+    "The agent closed the call": ("sc_closing", lambda t: "yes" if t["agent_closed"] else "no"),
 }
 SCORECARD_ROWS = [row for row, _ in SCORECARD_TRUTH.values()] + [f"{row}_exact" for row, _ in SCORECARD_TRUTH.values()]
 

@@ -137,6 +137,9 @@ class Talk:
         self.company = f"{fake.last_name()} {rng.choice(['Mobile', 'Energy', 'Broadband', 'Insurance', 'Home'])}"
         self.agent_named = rng.random() < 0.8
         self.name_style = rng.choice(["spelled", "spelled", "corrected", "late", "echoed"])
+        # What the scorecard's closing questions are scored against, set as the closing is written.
+        self.offered_help = False
+        self.agent_closed = False
 
     @property
     def full(self) -> str:
@@ -203,6 +206,7 @@ class Talk:
         rng = self.rng
         lines = [self.greeting(), Line(C, self.ramble(reason)), *self.naming(), *middle, *self.late_naming()]
         if closing:
+            self.offered_help = True
             lines += [
                 Line(A, rng.choice(["Anything else while I've got you?", "Is that everything for today?"])),
                 Line(
@@ -214,6 +218,7 @@ class Talk:
             ]
             if not self.agent_named and rng.random() < 0.5:
                 self.agent_named = True
+                self.agent_closed = True
                 lines.append(Line(A, f"No worries. It was {self.agent}, if you need to call back. Take care."))
         return lines
 
@@ -221,7 +226,8 @@ class Talk:
         return {
             "family": family, "style": "conversational", "speakers": 2, "call_type": call_type,
             "call_outcome": outcome, "customer_name": self.full, "agent_name": self.agent if self.agent_named else None,
-            "recording_disclosure": False, "financial": {}, "cards": [], **extra,
+            "recording_disclosure": False, "offered_help": self.offered_help, "agent_closed": self.agent_closed,
+            "financial": {}, "cards": [], **extra,
         }  # fmt: skip
 
 

@@ -187,6 +187,7 @@ class Context:
     agent_named_early: bool
     agent_named_late: bool
     name_style: str  # "intro" | "asked" | "late"
+    signed_off: bool = False  # the agent offered further help and closed the call
 
     def opening(self, department: str, reason: str) -> tuple[list[Line], str | None]:
         """Greeting, the customer's reason and name (placed as `name_style` says)."""
@@ -213,6 +214,7 @@ class Context:
         lines, name = self.opening(department, reason)
         late, late_name = self.late_name()
         lines = [*lines, *late, *middle()]
+        self.signed_off = sign_off
         if sign_off:
             lines += self.sign_off()
         return lines, name or late_name
@@ -603,6 +605,8 @@ def make_script(family: str, seed: int) -> Script:
         "speakers": 2,
         "agent_name": people.agent_first if (ctx.agent_named_early or ctx.agent_named_late) else None,
         "recording_disclosure": ctx.disclose,
+        "offered_help": ctx.signed_off,
+        "agent_closed": ctx.signed_off,
         "financial": {},
         "cards": [],
         **script.truth,
