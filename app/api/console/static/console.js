@@ -531,11 +531,12 @@ function metricsCard(result) {
 function evidenceList(rules, onPick) {
   const items = [];
   for (const rule of rules || []) {
+    const kind = rule.type.replaceAll("_", " ");
     for (const found of rule.evidence || []) {
-      const label = found.text || found.value || rule.type.replaceAll("_", " ");
+      const label = found.text || found.value || kind;
       const who = found.participant ? `${found.participant}: ` : "";
       if (found.start === null || found.start === undefined) {
-        items.push(h("li", {}, h("span", { class: "evidence" }, `${rule.type.replaceAll("_", " ")}: ${label}`)));
+        items.push(h("li", {}, h("span", { class: "evidence" }, `${kind}: ${label}`)));
         continue;
       }
       const button = h("button", { type: "button", class: "evidence link", dataset: { start: found.start } },
@@ -543,7 +544,7 @@ function evidenceList(rules, onPick) {
       button.addEventListener("click", () => onPick(Number(found.start)));
       items.push(h("li", {}, button));
     }
-    if (rule.negate) items.push(h("li", { class: "muted small" }, `Not found, as required (${rule.type.replaceAll("_", " ")})`));
+    if (rule.negate) items.push(h("li", { class: "muted small" }, `Not found, as required (${kind})`));
   }
   return items.length ? h("ul", { class: "evidence-list" }, items) : null;
 }
