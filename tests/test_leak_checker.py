@@ -25,7 +25,7 @@ def test_a_card_read_in_any_form_is_a_leak(text: str) -> None:
     assert card_leaked(CARD, text)
 
 
-@pytest.mark.parametrize("text", ["It is 4 48", "the code is four four eight", "$4 .48", "code: 4480"])
+@pytest.mark.parametrize("text", ["It is 4 48", "the code is four four eight", "$4 .48", "code: 4480", "ending in 448"])
 def test_a_code_read_in_any_form_is_a_leak(text: str) -> None:
     assert code_leaked("448", text)
 
@@ -34,6 +34,8 @@ def test_a_code_read_in_any_form_is_a_leak(text: str) -> None:
     "text",
     [
         "4532 **** **** 0366",
+        # the card's last four, shown by design, holding the code by chance
+        "Visa ending in 4480",
         # identifiers and timings the outputs carry themselves
         "GET /v1/jobs/c167d4cb-910c-4482-b1ac-4eefd956d4d7/result",
         json.dumps({"key_hash": "693c8c37e19613448e0dc794812b041e8f96b8fedc80b54f83eadfb11b6ad013e"}),

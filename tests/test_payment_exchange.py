@@ -58,6 +58,7 @@ def readable_share(calls: list[tuple[PaymentCall, TranscriptionResult]]) -> tupl
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1))
 @example(seed=10243587)  # a card only named, read in masked pieces, its end written as money
+@example(seed=478)  # the code is inside the card's last four, which payment_method shows ("ending in 5451")
 def test_no_seven_card_digits_and_no_code_readable_in_any_output(seed: int) -> None:
     call = payment_call(random.Random(seed))
     assert leaks(outputs_of(assembled(call)), [call.card], [call.code]) == []

@@ -42,9 +42,9 @@ def card_leaked(card: str, text: str) -> bool:
     return any(w in stream for stream in digit_streams(text) for w in windows)
 
 
-# What a card mask shows ("4532 **** **** 6311"): the card's allowed display, whose four digits may
-# hold a short code's by chance ("4491" and the code 449).
-CARD_DISPLAY = re.compile(r"\b\d{4}(?= \*)|(?<=\* )\d{4}\b")
+# What a card mask shows ("4532 **** **** 6311", "Visa ending in 6311"): the card's allowed display,
+# whose four digits may hold a short code's by chance ("4491" and the code 449).
+CARD_DISPLAY = re.compile(r"\b\d{4}(?= \*)|(?<=\* )\d{4}\b|(?<=ending in )\d{4}\b")
 
 
 def code_leaked(code: str, text: str) -> bool:
