@@ -121,6 +121,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         root_path=settings.root_path,
         proxy_headers=False,  # the app's own ProxyHeadersMiddleware applies the trusted list
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+        # WebSockets (/v1/stream) through the websockets library's sans-I/O protocol.
+        ws="websockets-sansio",
         log_config=None,
     )
     return 0

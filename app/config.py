@@ -106,6 +106,21 @@ class Settings(BaseSettings):
     default_max_speakers: int = Field(default=2, ge=1, le=MAX_SPEAKERS)
     """How many voices a recording may hold when a request does not say: a call is one or two (a
     voicemail is one). The diarizer decides within the range; `speakers=N` on a request fixes it."""
+    stream_max_per_process: int = Field(default=2, ge=0)
+    """Live streams (`/v1/stream`) this process runs at once; each takes a share of the cores for
+    as long as the call lasts."""
+    stream_max_per_key: int = Field(default=2, ge=1)
+    """Live streams one API key may have open at once (in this process)."""
+    stream_max_seconds: float = Field(default=3600.0, gt=0)
+    """Longest live call; the stream ends there with its result."""
+    stream_idle_seconds: float = Field(default=30.0, gt=0)
+    """A stream that sends nothing for this long is ended with what was heard."""
+    stream_step_seconds: float = Field(default=1.0, gt=0)
+    """New audio recognized at once while a call goes on: shorter is quicker words, more CPU."""
+    stream_trim_seconds: float = Field(default=15.0, ge=5)
+    """The live recognizer's window is cut after a sentence once it is longer than this."""
+    stream_token_seconds: int = Field(default=60, ge=5, le=3600)
+    """How long a browser's single-use stream token (`POST /v1/stream/tokens`) stays valid."""
     metrics_silence_seconds: float = Field(default=10.0, gt=0)
     """`call_metrics.silences` lists gaps in the speech at least this long (hold candidates)."""
     metrics_interruption_overlap_seconds: float = Field(default=0.3, ge=0)

@@ -25,6 +25,7 @@ from app.api.routers import (
     health,
     jobs,
     pricing,
+    stream,
     transcribe,
     webhook_secret,
 )
@@ -80,7 +81,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         generate_unique_id_function=_operation_id,
     )
     install_error_handlers(app)
-    routers = (health, pricing, billing, balance, jobs, transcribe, categories, webhook_secret, apex, console)
+    routers = (health, pricing, billing, balance, jobs, transcribe, stream, categories, webhook_secret, apex, console)
     for module in routers:
         app.include_router(module.router)
     app.mount(console.STATIC_PATH, console.static_files, name="console-static")

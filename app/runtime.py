@@ -15,6 +15,7 @@ from app.apex import upstream
 from app.config import Settings
 from app.db import Database
 from app.jobs import runner
+from app.jobs.live import StreamSlots
 from app.jobs.metering import Meter
 from app.jobs.queue import CeleryQueue, InProcessQueue, JobQueue, ThreadPool
 from app.ratelimit import RateLimiter
@@ -42,6 +43,8 @@ class Runtime:
     """Where async jobs go: the broker when one is configured, else this process's workers."""
     webhooks: ThreadPool = field(init=False)
     """Sends the webhooks of jobs this process ended or found due."""
+    stream_slots: StreamSlots = field(init=False)
+    """The live streams open in this process, per key."""
     stopping: threading.Event = field(default_factory=threading.Event)
     """Set at shutdown: in-process async jobs go back to the queue at their next stage boundary."""
 
@@ -50,6 +53,7 @@ class Runtime:
         self.transcription_slots = asyncio.Semaphore(self.settings.max_concurrent_transcriptions)
         self.intake_slots = asyncio.Semaphore(self.settings.max_concurrent_transcriptions)
         self.queue = self._make_queue()
+        self.stream_slots = StreamSlots(self.settings.stream_max_per_process, self.settings.stream_max_per_key)
         self.webhooks = ThreadPool("voxparse-webhook", 2, lambda job_id: runner.deliver_webhook(self, job_id))
 
     def _make_queue(self) -> JobQueue:

@@ -24,7 +24,7 @@ from tests.support.factories import Customer, make_account
 from tests.support.fake_openai import FakeOpenAI, Reply, fake_openai
 from tests.support.live import LiveServer, live_server
 from tests.support.nginx import PREFIX, Proxy, nginx_proxy
-from tests.support.synth import SynthCall
+from tests.support.synth import SynthCall, normalize_words
 
 pytestmark = pytest.mark.slow
 
@@ -107,6 +107,38 @@ def test_the_openai_sdk_talks_to_apex_through_the_proxy(stack: Stack) -> None:
         if chunk.choices
     ]
     assert "".join(pieces) == "one two three"
+
+
+async def test_a_live_call_streams_through_the_proxy(stack: Stack, support_calls: dict[str, SynthCall]) -> None:
+    """The real recognizer, live: a synthesized call sent over WebSocket through nginx, words
+    final while it goes on, then the finished job."""
+    import json
+
+    import numpy as np
+    import soundfile
+    from websockets.asyncio.client import connect
+
+    call = support_calls["wav"]
+    samples, rate = soundfile.read(str(call.path), dtype="int16")
+    assert rate == 16000
+    pcm = np.asarray(samples[: 30 * rate]).tobytes()  # the first turns, before the hold
+    url = stack.proxy.base_url.replace("http://", "ws://") + "/v1/stream?language=en"
+    messages = []
+    async with connect(url, additional_headers=stack.customer().headers, max_size=None) as ws:
+        for first in range(0, len(pcm), 6400):
+            await ws.send(pcm[first : first + 6400])
+        await ws.send(json.dumps({"type": "stop"}))
+        async for raw in ws:
+            messages.append(json.loads(raw))
+    assert ws.close_code == 1000
+    finals = " ".join(w["word"] for m in messages if m["type"] == "final" for w in m["words"])
+    result = messages[-1]
+    assert result["type"] == "result"
+    assert result["status"] == "completed"
+    heard = normalize_words(finals)
+    said = normalize_words(" ".join(t.text for t in call.turns[:2]))
+    assert sum(w in heard for w in said) >= 0.8 * len(said), (finals, said)
+    assert normalize_words(result["transcript"])[:10] == heard[:10]
 
 
 def test_the_client_address_is_the_proxys_word_and_only_the_proxys(stack: Stack) -> None:

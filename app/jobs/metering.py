@@ -24,6 +24,10 @@ from app.models import Job, JobStatus
 logger = logging.getLogger(__name__)
 
 
+class JobEnded(Exception):
+    """The job was ended elsewhere (its heartbeat lapsed and another process took it over)."""
+
+
 @dataclass(frozen=True)
 class Charge:
     seconds: float
@@ -65,6 +69,16 @@ class Meter:
         with self.db.transaction() as session:
             job = records.create_job(session, account_id, type=type, model=model, is_async=True, **fields)
             self._hold(session, job, hold_cents)
+
+    def extend_hold(self, job_id: str, cents: int) -> None:
+        """Hold `cents` more for a job this process runs (a live call going on); 402 when the
+        balance cannot."""
+        with self.db.transaction() as session:
+            job = records.lock_job(session, job_id)
+            if not self.owns(job):
+                raise JobEnded(f"job {job_id} is no longer running here")
+            assert job is not None
+            self._hold(session, job, cents)
 
     def _hold(self, session: Session, job: Job, cents: int) -> None:
         ledger.place_hold(session, job.account_id, job.id, cents, expiry_days=self.credit_expiry_days)

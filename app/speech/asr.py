@@ -50,6 +50,12 @@ class Transcriber(Protocol):
         """`on_progress` is called with the fraction of the audio done, as recognition advances."""
         ...
 
+    def transcribe_window(
+        self, audio: Samples, language: str | None, prompt: str = "", offset: float = 0.0
+    ) -> Recognition:
+        """One window of a live call, at most 30 s, starting `offset` seconds into it."""
+        ...
+
 
 class WhisperTranscriber:
     def __init__(
@@ -119,6 +125,25 @@ class WhisperTranscriber:
         else:
             words, detected = self._window_by_window(audio, language, on_progress)
         return Recognition(words=remove_repetition_loops(words), language=detected)
+
+    def transcribe_window(
+        self, audio: Samples, language: str | None, prompt: str = "", offset: float = 0.0
+    ) -> Recognition:
+        """One window of a live call (at most 30 s) that starts `offset` seconds into the call, with
+        the final text before it as the prompt. The same guards as a whole call: the VAD filter
+        (nothing invented over silence) and no sampling."""
+        segments, info = self._model.transcribe(
+            audio,
+            language=language,
+            beam_size=self._beam_size,
+            temperature=0.0,
+            word_timestamps=True,
+            vad_filter=self._vad_filter,
+            initial_prompt=prompt or None,
+            condition_on_previous_text=False,
+        )
+        words = [w for segment in segments for w in to_words(segment.words or [], offset)]
+        return Recognition(words=remove_repetition_loops(words), language=info.language)
 
     def detect_language(self, audio: Samples, speech: list[clips.Clip]) -> str:
         """The language of the call's speech (`speech`: its clips): its first LANGUAGE_SECONDS of

@@ -40,7 +40,7 @@ DECLARED_SLACK_RATIO = 2.0
 DECLARED_SLACK_SECONDS = 60.0
 
 
-class _Samples:
+class SampleBuffer:
     """A growing (n, width) float32 buffer: one copy of the audio, no list of chunks to join."""
 
     def __init__(self, width: int, expected: int) -> None:
@@ -55,6 +55,10 @@ class _Samples:
             self.data = grown
         self.data[self.size : end] = chunk
         self.size = end
+
+    def window(self, first: int, last: int) -> Samples:
+        """Samples first..last, without a copy."""
+        return self.data[first : min(last, self.size)]
 
     def view(self) -> Samples:
         if len(self.data) > 1.25 * self.size + SAMPLE_RATE:  # do not keep a half-empty buffer alive
@@ -140,7 +144,7 @@ def decode(source: IO[bytes], *, max_seconds: float, budget: DurationBudget | No
         width = 2 if keep_channels else 1
         max_samples = int(limit * SAMPLE_RATE) + SAMPLE_RATE
         expected = int((container_declared or 60.0) * SAMPLE_RATE * 1.01) if container_declared else 60 * SAMPLE_RATE
-        samples = _Samples(width, min(expected, max_samples))
+        samples = SampleBuffer(width, min(expected, max_samples))
         next_check = BUDGET_CHECK_SECONDS * SAMPLE_RATE
         errors = 0
         try:

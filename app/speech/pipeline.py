@@ -128,10 +128,43 @@ def run(
     timings.record("diarization", started)
 
     progress.stage(Stage.ANALYZING, STAGE_START[Stage.ANALYZING])
+    return _analyze(models, audio, words, turns, diarizer, recognition.language, options, timings, thresholds)
+
+
+def finish_heard(
+    models: ModelRegistry,
+    audio: DecodedAudio,
+    heard: list[Word],
+    language: str,
+    options: TranscriptionOptions,
+    thresholds: metrics.Thresholds | None = None,
+) -> TranscriptionResult:
+    """A call whose words were recognized already (a live call, as it went on): who spoke when,
+    then the same result as `run`."""
+    timings = StageTimings()
+    diarizer = choose_diarizer(models, audio, options.channels)
+    started = time.perf_counter()
+    turns = diarizer.diarize(audio, options.speakers)
+    words = attribute_words(heard, turns)
+    timings.record("diarization", started)
+    return _analyze(models, audio, words, turns, diarizer, language, options, timings, thresholds)
+
+
+def _analyze(
+    models: ModelRegistry,
+    audio: DecodedAudio,
+    words: list[Word],
+    turns: list[SpeakerTurn],
+    diarizer: Diarizer,
+    language: str,
+    options: TranscriptionOptions,
+    timings: StageTimings,
+    thresholds: metrics.Thresholds | None,
+) -> TranscriptionResult:
     started = time.perf_counter()
     # Who spoke when, overlaps included: a channel split knows it exactly; otherwise the turns say.
     activity = diarizer.activity(audio) if isinstance(diarizer, ChannelDiarizer) else turns
-    result = assemble(words, turns, activity, recognition.language, audio.duration, options, models.llm, thresholds)
+    result = assemble(words, turns, activity, language, audio.duration, options, models.llm, thresholds)
     timings.record("analysis", started)
     memory.release_free_memory()
     return result

@@ -39,6 +39,8 @@ class ScriptedRecognizer:
 
     def __init__(self) -> None:
         self.words: list[Word] = []
+        self.windows = 0
+        """Live windows decoded so far."""
 
     def check_language(self, language: str | None) -> None:
         pass
@@ -47,6 +49,13 @@ class ScriptedRecognizer:
         self, audio: Any, language: str | None, on_progress: Callable[[float], None] | None = None
     ) -> Recognition:
         return Recognition(words=[Word(w.word, w.start, w.end, w.probability) for w in self.words], language="en")
+
+    def transcribe_window(self, audio: Any, language: str | None, prompt: str = "", offset: float = 0.0) -> Recognition:
+        """The words said wholly inside the window: a word still being said is not heard yet."""
+        end = offset + len(audio) / 16_000
+        heard = [Word(w.word, w.start, w.end, w.probability) for w in self.words if offset <= w.start and w.end <= end]
+        self.windows += 1
+        return Recognition(words=heard, language="en")
 
 
 class ScriptedDiarizer:

@@ -1,0 +1,208 @@
+"""WebSocket /v1/stream: a live call's audio in, words out as they are heard, the finished job at
+the end. The conversation (receiving frames, stepping the recognizer, ending) is here; what the
+call costs and how it is heard is `app.jobs.live`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.websockets import WebSocketState
+
+from app.api.errors import ErrorBody, ErrorDetail
+from app.api.schemas import TranscribeOut
+from app.billing import accounts
+from app.billing.accounts import Principal
+from app.errors import ApiError, BadRequest
+from app.jobs import live
+from app.runtime import Runtime
+from app.speech.live_audio import Encoding
+
+router = APIRouter(tags=["streaming"])
+logger = logging.getLogger(__name__)
+
+NORMAL_CLOSURE = 1000
+INTERNAL_ERROR = 1011
+# Other endings close with 4000 + the HTTP status that means the same: 4400 a bad frame or option,
+# 4401 no valid key, 4402 the balance ran out, 4408 no audio for too long, 4413 the call reached its
+# maximum length, 4429 too many streams.
+IDLE_STATUS = 408
+
+
+class StreamQuery(BaseModel):
+    """The stream's options, as query parameters of the WebSocket URL."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    encoding: Encoding = "pcm_s16le"
+    sample_rate: int = 16000
+    channels: int = Field(default=1, ge=1, le=2)
+    language: str | None = None
+    redact_pii: bool = False
+    agent_channel: int | None = Field(default=None, ge=0, le=1)
+
+
+class IdleTimeout(ApiError):
+    status_code = IDLE_STATUS
+
+
+def _error_message(status: int, message: str) -> dict[str, Any]:
+    return {"type": "error", **ErrorBody(error=ErrorDetail(message=message, code=status)).model_dump()}
+
+
+def _authenticate(runtime: Runtime, websocket: WebSocket) -> Principal:
+    presented = websocket.headers.get("x-api-key")
+    bearer = websocket.headers.get("authorization", "")
+    if not presented and bearer.lower().startswith("bearer "):
+        presented = bearer[7:].strip()
+    with runtime.db.transaction(read_only=True) as session:
+        return accounts.authenticate(session, presented)
+
+
+def _options(websocket: WebSocket) -> live.LiveOptions:
+    params = dict(websocket.query_params)
+    try:
+        query = StreamQuery.model_validate(params)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise BadRequest(f"Invalid stream options: {problems}") from exc
+    return live.LiveOptions(**query.model_dump())
+
+
+async def _send(websocket: WebSocket, message: dict[str, Any]) -> None:
+    if websocket.client_state == WebSocketState.CONNECTED:
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+            await websocket.send_json(message)
+
+
+async def _close(websocket: WebSocket, code: int) -> None:
+    if websocket.client_state == WebSocketState.CONNECTED:
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+            await websocket.close(code)
+
+
+@router.websocket("/v1/stream")
+async def stream(websocket: WebSocket) -> None:
+    """Send audio frames as binary messages and `{"type": "stop"}` at the end; receive `partial`
+    and `final` words as they are heard, then `result` (the finished job). README: Live calls."""
+    runtime: Runtime = websocket.app.state.runtime
+    await websocket.accept()
+    try:
+        principal = await run_in_threadpool(_authenticate, runtime, websocket)
+        options = _options(websocket)
+        with runtime.stream_slots.taken(principal.key_id):
+            call = await run_in_threadpool(live.LiveCall, runtime, principal, options)
+            await _send(websocket, {"type": "started", "job_id": call.job_id})
+            await Conversation(websocket, call, runtime).run()
+    except ApiError as exc:
+        await _send(websocket, _error_message(exc.status_code, exc.message))
+        await _close(websocket, 4000 + exc.status_code)
+
+
+class Conversation:
+    """Frames received while the recognizer steps: one task reads the socket and keeps the audio
+    (never waiting for recognition), one recognizes what has arrived, in a worker thread."""
+
+    def __init__(self, websocket: WebSocket, call: live.LiveCall, runtime: Runtime) -> None:
+        self.websocket, self.call, self.runtime = websocket, call, runtime
+        self.arrived = asyncio.Event()
+        self.closing = False
+
+    async def run(self) -> None:
+        receiving = asyncio.create_task(self._receive_until_stop())
+        stepping = asyncio.create_task(self._step_while_open())
+        await asyncio.wait({receiving, stepping}, return_when=asyncio.FIRST_COMPLETED)
+        # A step runs in a thread that cannot be cancelled: the stepper is asked to stop and
+        # awaited, so that finishing never runs beside a step.
+        self.closing = True
+        self.arrived.set()
+        if not receiving.done():
+            receiving.cancel()  # the stepper failed: nothing more will be heard
+        ending: ApiError | None = None
+        gone = True
+        try:
+            gone = await receiving
+        except ApiError as exc:
+            ending, gone = exc, False
+        except asyncio.CancelledError:
+            pass
+        try:
+            await stepping
+        except Exception:
+            logger.exception("stream job %s: recognition failed", self.call.job_id)
+        if ending is not None:
+            await _send(self.websocket, _error_message(ending.status_code, ending.message))
+        await self._finish(gone, 4000 + ending.status_code if ending else NORMAL_CLOSURE)
+
+    async def _receive_until_stop(self) -> bool:
+        """Frames until `stop` (False) or until the client goes away (True)."""
+        idle = self.runtime.settings.stream_idle_seconds
+        while True:
+            try:
+                message = await asyncio.wait_for(self.websocket.receive(), timeout=idle)
+            except TimeoutError as exc:
+                raise IdleTimeout(f"No audio for {idle:g} seconds: the call ends with what was heard.") from exc
+            if message["type"] == "websocket.disconnect":
+                return True
+            if message.get("bytes") is not None:
+                samples = self.call.decode(message["bytes"])
+                if self.call.hold_due(samples):
+                    await run_in_threadpool(self.call.extend_hold)
+                self.call.take(samples)
+                self.arrived.set()
+            elif _is_stop(message.get("text")):
+                return False
+
+    async def _step_while_open(self) -> None:
+        while not self.closing:
+            await self.arrived.wait()
+            self.arrived.clear()
+            while self.call.step_due and not self.closing:
+                for message in await run_in_threadpool(self.call.step):
+                    await _send(self.websocket, message)
+
+    async def _finish(self, gone: bool, code: int) -> None:
+        """The rest heard and the job ended: completed and charged for what was heard, or, when
+        nothing was, failed with its hold released."""
+        call = self.call
+        try:
+            if call.received_seconds == 0:
+                await run_in_threadpool(call.abandon, "The stream ended before any audio arrived.")
+                await _close(self.websocket, code)
+                return
+            messages, completed = await run_in_threadpool(call.finish)
+        except BaseException:
+            logger.exception("stream job %s could not be finished", call.job_id)
+            await run_in_threadpool(call.abandon, "The live call could not be finished; nothing was charged.")
+            await _send(self.websocket, _error_message(500, "The call could not be finished; nothing was charged."))
+            await _close(self.websocket, INTERNAL_ERROR)
+            return
+        if not gone:
+            for message in messages:
+                await _send(self.websocket, message)
+            body = TranscribeOut(
+                **completed.result.model_dump(),
+                job_id=completed.job_id,
+                status="completed",
+                cost_cents=completed.cost_cents,
+                result_url=f"/v1/jobs/{completed.job_id}/result",
+            )
+            await _send(self.websocket, {"type": "result", **body.model_dump(mode="json")})
+        await _close(self.websocket, code)
+
+
+def _is_stop(text: str | None) -> bool:
+    """`{"type": "stop"}`; any other text is a mistake the client hears about."""
+    try:
+        message = json.loads(text or "")
+    except ValueError as exc:
+        raise BadRequest("Text messages are JSON; audio is sent as binary messages.") from exc
+    if isinstance(message, dict) and message.get("type") == "stop":
+        return True
+    raise BadRequest('The only text message is {"type": "stop"}; audio is sent as binary messages.')
