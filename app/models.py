@@ -125,6 +125,18 @@ class ApiKey(Base):
     account: Mapped[Account] = relationship(back_populates="api_keys")
 
 
+class StreamToken(Base):
+    """A single-use, short-lived ticket to open one live stream (`POST /v1/stream/tokens`), for
+    clients that cannot send a header on a WebSocket (browsers, Twilio). Only its hash is stored."""
+
+    __tablename__ = "stream_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id", ondelete="RESTRICT"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
 class Job(Base):
     __tablename__ = "jobs"
     __table_args__ = (

@@ -9,16 +9,19 @@ import json
 import random
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
+from sqlalchemy import select, update
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from app.jobs.metering import transcription_charge
 from app.main import create_app
-from app.models import Job, JobStatus
+from app.models import Job, JobStatus, StreamToken, utcnow
 from app.runtime import Runtime
 from app.speech.live_audio import MULAW
 from app.transcript import Word
@@ -240,6 +243,42 @@ async def test_a_stream_without_a_valid_key_or_with_bad_options_is_refused_with_
         heard = await listen(ws)
     assert heard.code == 4402
     assert heard.messages[0]["error"]["code"] == 402
+    nothing_left_running(runtime)
+
+
+async def test_a_browser_opens_a_stream_with_a_single_use_token_never_the_key(
+    base_url: str, scripted: tuple[Runtime, ScriptedModels]
+) -> None:
+    runtime, models = scripted
+    models.say(as_words(CALL))
+    customer = make_account(runtime, credit_cents=100)
+    http = base_url.replace("ws://", "http://")
+    async with httpx.AsyncClient(base_url=http) as client:
+        assert (await client.post("/v1/stream/tokens")).status_code == 401
+        issued = await client.post("/v1/stream/tokens", headers=customer.headers)
+        assert issued.status_code == 200
+        token = issued.json()["token"]
+        assert issued.json()["expires_in"] == runtime.settings.stream_token_seconds
+        assert customer.key not in token
+        async with connect(stream_url(base_url, token=token)) as ws:
+            heard = await talk(ws, pcm16(tone(2.0)), 32000)
+        assert heard.code == 1000
+        assert heard.result["status"] == "completed"
+        # Used once, it is spent.
+        async with connect(stream_url(base_url, token=token)) as ws:
+            assert (await listen(ws)).code == 4401
+        # Unused but expired: refused the same way.
+        late = (await client.post("/v1/stream/tokens", headers=customer.headers)).json()["token"]
+        with runtime.db.transaction() as session:
+            session.execute(update(StreamToken).values(expires_at=utcnow() - timedelta(seconds=1)))
+        async with connect(stream_url(base_url, token=late)) as ws:
+            refused = await listen(ws)
+        assert refused.code == 4401
+        assert "token" in refused.messages[0]["error"]["message"]
+    with runtime.db.transaction(read_only=True) as session:
+        stored = " ".join(t.token_hash for t in session.scalars(select(StreamToken)))
+    assert token not in stored
+    assert late not in stored
     nothing_left_running(runtime)
 
 

@@ -233,3 +233,11 @@ class ChatCompletionRequest(BaseModel):
     max_completion_tokens: int | None = Field(default=None, ge=1, le=MAX_OUTPUT_TOKENS)
     n: int | None = Field(default=None, ge=1, le=MAX_CHOICES)
     temperature: float | None = None
+
+
+class StreamTokenOut(BaseModel):
+    """A single-use ticket for one live stream: `wss://HOST/v1/stream?token=TOKEN`."""
+
+    token: str
+    expires_in: int
+    """Seconds within which the stream must be opened."""

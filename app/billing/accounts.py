@@ -6,16 +6,17 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound, Unauthorized
-from app.models import Account, ApiKey, utcnow
+from app.models import Account, ApiKey, StreamToken, utcnow
 
 KEY_PREFIX = "vxp_live_"
 KEY_RANDOM_BYTES = 32  # 43 URL-safe characters
+STREAM_TOKEN_PREFIX = "vxp_stream_"  # noqa: S105 (a prefix, not a secret)
 DISPLAY_PREFIX_LENGTH = len(KEY_PREFIX) + 6
 MAX_KEY_LENGTH = 200
 
@@ -81,6 +82,40 @@ def authenticate(session: Session, presented: str | None) -> Principal:
         raise Unauthorized("Invalid API key.")
     if key.revoked_at is not None:
         raise Unauthorized("This API key has been revoked.")
+    return Principal(account_id=key.account_id, key_id=key.id)
+
+
+def issue_stream_token(session: Session, principal: Principal, seconds: int) -> str:
+    """A token that opens one live stream as `principal`, within `seconds` (never the key itself in
+    a URL). Only its hash is stored."""
+    plaintext = STREAM_TOKEN_PREFIX + secrets.token_urlsafe(KEY_RANDOM_BYTES)
+    session.add(
+        StreamToken(
+            token_hash=hash_key(plaintext), key_id=principal.key_id, expires_at=utcnow() + timedelta(seconds=seconds)
+        )
+    )
+    return plaintext
+
+
+def redeem_stream_token(session: Session, presented: str | None) -> Principal:
+    """The principal a stream token was issued to, once: a used, expired or unknown token (or one
+    whose key was revoked since) is refused the same way."""
+    refused = Unauthorized("Invalid or expired stream token: ask POST /v1/stream/tokens for a new one.")
+    if not presented or not presented.startswith(STREAM_TOKEN_PREFIX) or len(presented) > MAX_KEY_LENGTH:
+        raise refused
+    now = utcnow()
+    # One UPDATE that only an unused, unexpired token matches: two redemptions race, one wins.
+    used = session.execute(
+        update(StreamToken)
+        .where(
+            StreamToken.token_hash == hash_key(presented), StreamToken.used_at.is_(None), StreamToken.expires_at > now
+        )
+        .values(used_at=now)
+        .returning(StreamToken.key_id)
+    ).scalar_one_or_none()
+    key = session.get(ApiKey, used) if used is not None else None
+    if key is None or key.revoked_at is not None:
+        raise refused
     return Principal(account_id=key.account_id, key_id=key.id)
 
 

@@ -15,8 +15,9 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.websockets import WebSocketState
 
-from app.api.errors import ErrorBody, ErrorDetail
-from app.api.schemas import TranscribeOut
+from app.api.deps import CurrentPrincipal, RuntimeDep
+from app.api.errors import ErrorBody, ErrorDetail, error_responses
+from app.api.schemas import StreamTokenOut, TranscribeOut
 from app.billing import accounts
 from app.billing.accounts import Principal
 from app.errors import ApiError, BadRequest
@@ -56,7 +57,22 @@ def _error_message(status: int, message: str) -> dict[str, Any]:
     return {"type": "error", **ErrorBody(error=ErrorDetail(message=message, code=status)).model_dump()}
 
 
+@router.post("/v1/stream/tokens", response_model=StreamTokenOut, responses=error_responses(401, 429))
+def issue_token(runtime: RuntimeDep, principal: CurrentPrincipal) -> StreamTokenOut:
+    """A single-use token that opens one live stream within a minute (VOXPARSE_STREAM_TOKEN_SECONDS),
+    for browsers, which cannot set headers on a WebSocket: `/v1/stream?token=TOKEN`."""
+    seconds = runtime.settings.stream_token_seconds
+    with runtime.db.transaction() as session:
+        token = accounts.issue_stream_token(session, principal, seconds)
+    return StreamTokenOut(token=token, expires_in=seconds)
+
+
 def _authenticate(runtime: Runtime, websocket: WebSocket) -> Principal:
+    """The key in a header (X-API-Key or Authorization: Bearer), or a stream token as `token`."""
+    token = websocket.query_params.get("token")
+    if token is not None:
+        with runtime.db.transaction() as session:
+            return accounts.redeem_stream_token(session, token)
     presented = websocket.headers.get("x-api-key")
     bearer = websocket.headers.get("authorization", "")
     if not presented and bearer.lower().startswith("bearer "):
@@ -66,7 +82,7 @@ def _authenticate(runtime: Runtime, websocket: WebSocket) -> Principal:
 
 
 def _options(websocket: WebSocket) -> live.LiveOptions:
-    params = dict(websocket.query_params)
+    params = {k: v for k, v in websocket.query_params.items() if k != "token"}
     try:
         query = StreamQuery.model_validate(params)
     except ValidationError as exc:
