@@ -5,6 +5,7 @@ running out, and each way a client can end badly (issue 30)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import random
 from collections.abc import AsyncIterator, Iterator
@@ -202,12 +203,7 @@ async def test_a_stereo_mulaw_call_labels_each_word_with_its_channel_and_role(
     models.say(words)
     customer = make_account(runtime, credit_cents=100)
     rate, seconds = 8000, words[-1].end + 1.0
-    audio = np.zeros((int(seconds * rate), 2), dtype=np.float32)
-    wave = tone(seconds, rate)
-    for w in words:  # the agent (SPEAKER_00) on the right channel, the customer on the left
-        side = 1 if w.speaker == "SPEAKER_00" else 0
-        first, last = int(w.start * rate), int(w.end * rate)
-        audio[first:last, side] = wave[first:last] * 3
+    audio = two_sided(words, seconds, rate)  # the agent (SPEAKER_00) on the right channel
     url = stream_url(base_url, encoding="mulaw", sample_rate=8000, channels=2, agent_channel=1)
     async with connect(url, additional_headers=customer.headers) as ws:
         heard = await talk(ws, mulaw(audio), 2 * rate)
@@ -217,6 +213,75 @@ async def test_a_stereo_mulaw_call_labels_each_word_with_its_channel_and_role(
         truth = said[(got["word"], got["start"])]
         assert got["role"] == ("Agent" if truth.speaker == "SPEAKER_00" else "Customer"), got
     assert heard.result["duration_seconds"] == pytest.approx(seconds, abs=0.05)
+
+
+def two_sided(words: list[Word], seconds: float, rate: int = 8000) -> np.ndarray:
+    """(samples, 2): the customer (SPEAKER_01) on the first channel, the agent on the second, each
+    heard only while saying a word."""
+    audio = np.zeros((int(seconds * rate), 2), dtype=np.float32)
+    wave = tone(seconds, rate)
+    for w in words:
+        side = 1 if w.speaker == "SPEAKER_00" else 0
+        first, last = int(w.start * rate), int(w.end * rate)
+        audio[first:last, side] = wave[first:last] * 3
+    return audio
+
+
+async def test_a_twilio_media_stream_with_both_tracks_labels_the_caller_customer_and_the_other_agent(
+    base_url: str, scripted: tuple[Runtime, ScriptedModels]
+) -> None:
+    """What Twilio sends for <Stream track="both_tracks"> with <Parameter name="token">: JSON
+    frames, 20 ms of base64 mu-law per media event, the two tracks interleaved."""
+    runtime, models = scripted
+    words = as_words(CALL)
+    models.say(words)
+    customer = make_account(runtime, credit_cents=100)
+    async with httpx.AsyncClient(base_url=base_url.replace("ws://", "http://")) as client:
+        token = (await client.post("/v1/stream/tokens", headers=customer.headers)).json()["token"]
+    seconds = words[-1].end + 1.0
+    audio = two_sided(words, seconds)
+    tracks = {"inbound": mulaw(audio[:, 0]), "outbound": mulaw(audio[:, 1])}
+    sid = {"streamSid": "MZ00000000000000000000000000000000"}
+    async with connect(f"{base_url}/v1/stream/twilio") as ws:
+        await ws.send(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
+        start = {
+            "streamSid": sid["streamSid"], "callSid": "CA0", "accountSid": "AC0",
+            "tracks": ["inbound", "outbound"], "customParameters": {"token": token},
+            "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+        }  # fmt: skip
+        await ws.send(json.dumps({"event": "start", "sequenceNumber": "1", "start": start, **sid}))
+        for n, first in enumerate(range(0, len(tracks["inbound"]), 160)):
+            for track, data in tracks.items():
+                media = {"track": track, "chunk": str(n + 1), "timestamp": str(n * 20)}
+                payload = base64.b64encode(data[first : first + 160]).decode()
+                await ws.send(json.dumps({"event": "media", "media": {**media, "payload": payload}, **sid}))
+        await ws.send(json.dumps({"event": "stop", "stop": {"callSid": "CA0"}, **sid}))
+        heard = await listen(ws)
+    assert heard.code == 1000
+    said = {(w.word, w.start): w for w in words}
+    assert len(heard.final_words) == len(words)
+    for got in heard.final_words:
+        truth = said[(got["word"], got["start"])]
+        assert got["role"] == ("Agent" if truth.speaker == "SPEAKER_00" else "Customer"), got
+    assert heard.result["duration_seconds"] == pytest.approx(seconds, abs=0.05)
+    # Without a token (Twilio cannot send a header): refused.
+    async with connect(f"{base_url}/v1/stream/twilio") as ws:
+        await ws.send(json.dumps({"event": "start", "start": {**start, "customParameters": {}}}))
+        assert (await listen(ws)).code == 4401
+    # Media that is not base64: a JSON error, and the call ends with what was heard.
+    async with httpx.AsyncClient(base_url=base_url.replace("ws://", "http://")) as client:
+        token = (await client.post("/v1/stream/tokens", headers=customer.headers)).json()["token"]
+    async with connect(f"{base_url}/v1/stream/twilio") as ws:
+        await ws.send(json.dumps({"event": "start", "start": {**start, "customParameters": {"token": token}}}))
+        for track in ("inbound", "outbound"):
+            good = base64.b64encode(tracks[track][:8000]).decode()
+            await ws.send(json.dumps({"event": "media", "media": {"track": track, "timestamp": "0", "payload": good}}))
+        bad = {"track": "outbound", "timestamp": "1000", "payload": "%%"}
+        await ws.send(json.dumps({"event": "media", "media": bad}))
+        garbled = await listen(ws)
+    assert garbled.code == 4400
+    assert garbled.result["duration_seconds"] == pytest.approx(1.0, abs=0.01)
+    nothing_left_running(runtime)
 
 
 async def test_a_stream_without_a_valid_key_or_with_bad_options_is_refused_with_a_json_error(

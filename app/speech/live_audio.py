@@ -90,3 +90,46 @@ class LiveFormat:
         if not out:
             return np.zeros((0, self.channels), dtype=np.float32)
         return np.concatenate(out, axis=1).T.astype(np.float32, copy=False)
+
+
+class TwoTracks:
+    """Two mono tracks sent separately, each chunk stamped with its time from the stream's start
+    (Twilio Media Streams' inbound and outbound tracks), interleaved into two-channel frames as far
+    as both are known. A track that falls silent (sends nothing) for `lag_seconds` is taken as
+    silence, so that the other is never held up."""
+
+    def __init__(self, rate: int = 8000, silence: int = 0xFF, lag_seconds: float = 1.0) -> None:
+        self._rate, self._silence = rate, silence
+        self._lag = int(lag_seconds * rate)
+        self._pending = [bytearray(), bytearray()]
+        """Each track from sample `_sent` on (what was interleaved already is dropped)."""
+        self._sent = 0
+
+    def add(self, track: int, at_ms: int, payload: bytes) -> bytes:
+        """One chunk of one track (one byte a sample); the two-channel bytes now complete."""
+        buffer = self._pending[track]
+        at = at_ms * self._rate // 1000 - self._sent
+        if at < 0:  # late, or overlapping what was sent: only the rest is new
+            payload, at = payload[-at:], 0
+        if at > len(buffer):
+            buffer.extend(bytes([self._silence]) * (at - len(buffer)))
+        buffer[at : at + len(payload)] = payload
+        ready = min(len(t) for t in self._pending)
+        ahead = max(len(t) for t in self._pending)
+        return self._take(max(ready, ahead - self._lag))
+
+    def flush(self) -> bytes:
+        return self._take(max(len(t) for t in self._pending))
+
+    def _take(self, ready: int) -> bytes:
+        if ready <= 0:
+            return b""
+        for buffer in self._pending:
+            if len(buffer) < ready:
+                buffer.extend(bytes([self._silence]) * (ready - len(buffer)))
+        left = np.frombuffer(bytes(self._pending[0][:ready]), dtype=np.uint8)
+        right = np.frombuffer(bytes(self._pending[1][:ready]), dtype=np.uint8)
+        for buffer in self._pending:
+            del buffer[:ready]
+        self._sent += ready
+        return np.stack([left, right], axis=1).tobytes()

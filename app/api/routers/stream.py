@@ -5,9 +5,12 @@ call costs and how it is heard is `app.jobs.live`."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 import json
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -23,7 +26,7 @@ from app.billing.accounts import Principal
 from app.errors import ApiError, BadRequest
 from app.jobs import live
 from app.runtime import Runtime
-from app.speech.live_audio import Encoding
+from app.speech.live_audio import Encoding, TwoTracks
 
 router = APIRouter(tags=["streaming"])
 logger = logging.getLogger(__name__)
@@ -67,9 +70,10 @@ def issue_token(runtime: RuntimeDep, principal: CurrentPrincipal) -> StreamToken
     return StreamTokenOut(token=token, expires_in=seconds)
 
 
-def _authenticate(runtime: Runtime, websocket: WebSocket) -> Principal:
-    """The key in a header (X-API-Key or Authorization: Bearer), or a stream token as `token`."""
-    token = websocket.query_params.get("token")
+def _authenticate(runtime: Runtime, websocket: WebSocket, token: str | None = None) -> Principal:
+    """A stream token (`token`, or the `token` query parameter), else the key in a header
+    (X-API-Key or Authorization: Bearer)."""
+    token = token or websocket.query_params.get("token")
     if token is not None:
         with runtime.db.transaction() as session:
             return accounts.redeem_stream_token(session, token)
@@ -166,14 +170,28 @@ class Conversation:
                 raise IdleTimeout(f"No audio for {idle:g} seconds: the call ends with what was heard.") from exc
             if message["type"] == "websocket.disconnect":
                 return True
-            if message.get("bytes") is not None:
-                samples = self.call.decode(message["bytes"])
+            audio, stopped = self.audio_of(message)
+            if audio:
+                samples = self.call.decode(audio)
                 if self.call.hold_due(samples):
                     await run_in_threadpool(self.call.extend_hold)
                 self.call.take(samples)
                 self.arrived.set()
-            elif _is_stop(message.get("text")):
+            if stopped:
                 return False
+
+    def audio_of(self, message: Mapping[str, Any]) -> tuple[bytes, bool]:
+        """A message's audio in the stream's encoding, and whether it ends the call: binary
+        messages are audio; the only text message is `{"type": "stop"}`."""
+        if message.get("bytes") is not None:
+            return message["bytes"], False
+        try:
+            text = json.loads(message.get("text") or "")
+        except ValueError as exc:
+            raise BadRequest("Text messages are JSON; audio is sent as binary messages.") from exc
+        if isinstance(text, dict) and text.get("type") == "stop":
+            return b"", True
+        raise BadRequest('The only text message is {"type": "stop"}; audio is sent as binary messages.')
 
     async def _step_while_open(self) -> None:
         while not self.closing:
@@ -213,12 +231,88 @@ class Conversation:
         await _close(self.websocket, code)
 
 
-def _is_stop(text: str | None) -> bool:
-    """`{"type": "stop"}`; any other text is a mistake the client hears about."""
+# Twilio Media Streams (<Stream url="wss://HOST/v1/stream/twilio">): JSON text frames, 8 kHz mu-law
+# in base64, `start`, `media` and `stop` events. Options and the stream token arrive as the
+# <Parameter>s of the <Stream> (Twilio allows no query string and no headers).
+TWILIO_TRACKS = ("inbound", "outbound")
+
+
+@router.websocket("/v1/stream/twilio")
+async def twilio_stream(websocket: WebSocket) -> None:
+    """A Twilio <Stream>: the caller's track (inbound) is the customer, the other (outbound) the
+    agent; with both tracks each word carries its role. README: Live calls."""
+    runtime: Runtime = websocket.app.state.runtime
+    await websocket.accept()
     try:
-        message = json.loads(text or "")
-    except ValueError as exc:
-        raise BadRequest("Text messages are JSON; audio is sent as binary messages.") from exc
-    if isinstance(message, dict) and message.get("type") == "stop":
-        return True
-    raise BadRequest('The only text message is {"type": "stop"}; audio is sent as binary messages.')
+        start = await _twilio_start(websocket, runtime.settings.stream_idle_seconds)
+        parameters = start.get("customParameters") or {}
+        principal = await run_in_threadpool(_authenticate, runtime, websocket, parameters.get("token"))
+        media = start.get("mediaFormat") or {}
+        if media.get("encoding", "audio/x-mulaw") != "audio/x-mulaw" or int(media.get("sampleRate", 8000)) != 8000:
+            raise BadRequest("Twilio streams are 8 kHz mu-law (audio/x-mulaw).")
+        both = set(TWILIO_TRACKS) <= set(start.get("tracks") or ["inbound"])
+        options = live.LiveOptions(
+            encoding="mulaw",
+            sample_rate=8000,
+            channels=2 if both else 1,
+            agent_channel=1 if both else None,
+            language=parameters.get("language") or None,
+            redact_pii=str(parameters.get("redact_pii", "")).lower() in ("1", "true", "yes"),
+        )
+        with runtime.stream_slots.taken(principal.key_id):
+            call = await run_in_threadpool(live.LiveCall, runtime, principal, options)
+            await _send(websocket, {"type": "started", "job_id": call.job_id})
+            await TwilioConversation(websocket, call, runtime, both).run()
+    except ApiError as exc:
+        await _send(websocket, _error_message(exc.status_code, exc.message))
+        await _close(websocket, 4000 + exc.status_code)
+
+
+async def _twilio_start(websocket: WebSocket, idle: float) -> dict[str, Any]:
+    """The `start` event's body (a `connected` event may come first)."""
+    while True:
+        try:
+            message = await asyncio.wait_for(websocket.receive_text(), timeout=idle)
+            event = json.loads(message)
+        except TimeoutError as exc:
+            raise IdleTimeout("No start event from Twilio.") from exc
+        except (ValueError, KeyError, RuntimeError) as exc:
+            raise BadRequest("Twilio sends JSON text frames: expected a start event.") from exc
+        if not isinstance(event, dict) or event.get("event") not in ("connected", "start"):
+            raise BadRequest("Expected Twilio's start event before any media.")
+        if event["event"] == "start":
+            start = event.get("start")
+            if not isinstance(start, dict):
+                raise BadRequest("Twilio's start event has no 'start' object.")
+            return start
+
+
+class TwilioConversation(Conversation):
+    def __init__(self, websocket: WebSocket, call: live.LiveCall, runtime: Runtime, both_tracks: bool) -> None:
+        super().__init__(websocket, call, runtime)
+        self.tracks = TwoTracks() if both_tracks else None
+
+    def audio_of(self, message: Mapping[str, Any]) -> tuple[bytes, bool]:
+        try:
+            event = json.loads(message.get("text") or "")
+        except ValueError as exc:
+            raise BadRequest("Twilio sends JSON text frames.") from exc
+        kind = event.get("event") if isinstance(event, dict) else None
+        if kind == "stop":
+            return (self.tracks.flush() if self.tracks else b""), True
+        if kind != "media":
+            if kind in ("mark", "dtmf", "connected"):
+                return b"", False
+            raise BadRequest(f"Unexpected Twilio event {kind!r}.")
+        media = event.get("media") or {}
+        try:
+            payload = base64.b64decode(media.get("payload", ""), validate=True)
+            at_ms = int(media.get("timestamp", 0))
+        except (binascii.Error, ValueError, TypeError) as exc:
+            raise BadRequest("A Twilio media event whose payload is not base64 mu-law.") from exc
+        if self.tracks is None:
+            return payload, False
+        track = media.get("track", "inbound")
+        if track not in TWILIO_TRACKS:
+            raise BadRequest(f"Unknown Twilio track {track!r}.")
+        return self.tracks.add(TWILIO_TRACKS.index(track), at_ms, payload), False
