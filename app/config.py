@@ -117,6 +117,9 @@ class Settings(BaseSettings):
     """A stream that sends nothing for this long is ended with what was heard."""
     stream_step_seconds: float = Field(default=1.0, gt=0)
     """New audio recognized at once while a call goes on: shorter is quicker words, more CPU."""
+    stream_beam_size: int = Field(default=1, ge=1, le=10)
+    """Beam width of live recognition: each window is decoded again every step, so greedy (1)
+    keeps a stream ahead of real time on a CPU; the finished job keeps these words."""
     stream_trim_seconds: float = Field(default=15.0, ge=5)
     """The live recognizer's window is cut after a sentence once it is longer than this."""
     stream_token_seconds: int = Field(default=60, ge=5, le=3600)

@@ -170,6 +170,9 @@ async def run_streams(args: argparse.Namespace) -> None:
     print()
     print(environment.describe())
     print(
+        f"live: beam {runtime.settings.stream_beam_size}, step {runtime.settings.stream_step_seconds:g} s, window trimmed past {runtime.settings.stream_trim_seconds:g} s"
+    )
+    print(
         f"{len(measured)} calls ({args.split} split, {args.style}, {args.variant}), {args.streams} stream(s) at once, "
         f"{audio_total / 60:.1f} min of audio"
     )

@@ -31,7 +31,12 @@ class ChangingMind:
         self.windows: list[tuple[float, float, str]] = []
 
     def transcribe_window(
-        self, audio: np.ndarray, language: str | None, prompt: str = "", offset: float = 0.0
+        self,
+        audio: np.ndarray,
+        language: str | None,
+        prompt: str = "",
+        offset: float = 0.0,
+        beam_size: int | None = None,
     ) -> Recognition:
         end = offset + len(audio) / RATE
         self.windows.append((offset, end, prompt))
@@ -89,7 +94,12 @@ def test_a_window_without_agreement_is_cut_and_its_first_half_kept() -> None:
 
     class NeverAgrees(ChangingMind):
         def transcribe_window(
-            self, audio: np.ndarray, language: str | None, prompt: str = "", offset: float = 0.0
+            self,
+            audio: np.ndarray,
+            language: str | None,
+            prompt: str = "",
+            offset: float = 0.0,
+            beam_size: int | None = None,
         ) -> Recognition:
             got = super().transcribe_window(audio, language, prompt, offset)
             n = len(self.windows)

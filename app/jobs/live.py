@@ -126,7 +126,9 @@ class LiveCall:
             raise BadRequest("agent_channel is 0 or 1, for a two-channel stream.")
         transcriber = self.ctx.models.transcriber()
         transcriber.check_language(o.language)
-        self.recognizer = LiveRecognizer(transcriber, o.language, trim_seconds=settings.stream_trim_seconds)
+        self.recognizer = LiveRecognizer(
+            transcriber, o.language, trim_seconds=settings.stream_trim_seconds, beam_size=settings.stream_beam_size
+        )
         self.masker = LiveMasker(redact_pii=o.redact_pii)
         self._audio = SampleBuffer(o.channels, int(HOLD_SECONDS * SAMPLE_RATE))
         self._held_seconds = HOLD_SECONDS

@@ -51,7 +51,7 @@ class Transcriber(Protocol):
         ...
 
     def transcribe_window(
-        self, audio: Samples, language: str | None, prompt: str = "", offset: float = 0.0
+        self, audio: Samples, language: str | None, prompt: str = "", offset: float = 0.0, beam_size: int | None = None
     ) -> Recognition:
         """One window of a live call, at most 30 s, starting `offset` seconds into it."""
         ...
@@ -127,15 +127,15 @@ class WhisperTranscriber:
         return Recognition(words=remove_repetition_loops(words), language=detected)
 
     def transcribe_window(
-        self, audio: Samples, language: str | None, prompt: str = "", offset: float = 0.0
+        self, audio: Samples, language: str | None, prompt: str = "", offset: float = 0.0, beam_size: int | None = None
     ) -> Recognition:
         """One window of a live call (at most 30 s) that starts `offset` seconds into the call, with
-        the final text before it as the prompt. The same guards as a whole call: the VAD filter
-        (nothing invented over silence) and no sampling."""
+        the final text before it as the prompt (`beam_size`: None for the configured one). The same
+        guards as a whole call: the VAD filter (nothing invented over silence) and no sampling."""
         segments, info = self._model.transcribe(
             audio,
             language=language,
-            beam_size=self._beam_size,
+            beam_size=beam_size or self._beam_size,
             temperature=0.0,
             word_timestamps=True,
             vad_filter=self._vad_filter,

@@ -36,7 +36,7 @@ SENTENCE_END = re.compile(r"[.?!]$")
 
 class WindowTranscriber(Protocol):
     def transcribe_window(
-        self, audio: Samples, language: str | None, prompt: str = "", offset: float = 0.0
+        self, audio: Samples, language: str | None, prompt: str = "", offset: float = 0.0, beam_size: int | None = None
     ) -> Recognition:
         """The words of one window of at most 30 s that starts `offset` seconds into the call, timed
         from the call's start."""
@@ -60,6 +60,8 @@ class LiveRecognizer:
     transcriber: WindowTranscriber
     language: str | None
     trim_seconds: float = 15.0
+    beam_size: int | None = None
+    """None: the transcriber's own."""
     final: list[Word] = field(default_factory=list)
     _buffer: Samples = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     _buffer_start: float = 0.0
@@ -109,7 +111,7 @@ class LiveRecognizer:
 
     def _decode(self) -> list[Word]:
         recognition = self.transcriber.transcribe_window(
-            self._buffer, self.language, self._prompt(), offset=self._buffer_start
+            self._buffer, self.language, self._prompt(), offset=self._buffer_start, beam_size=self.beam_size
         )
         if self.language is None and len(self._buffer) / SAMPLE_RATE >= LANGUAGE_SECONDS:
             self.language = recognition.language

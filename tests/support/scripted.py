@@ -50,7 +50,9 @@ class ScriptedRecognizer:
     ) -> Recognition:
         return Recognition(words=[Word(w.word, w.start, w.end, w.probability) for w in self.words], language="en")
 
-    def transcribe_window(self, audio: Any, language: str | None, prompt: str = "", offset: float = 0.0) -> Recognition:
+    def transcribe_window(
+        self, audio: Any, language: str | None, prompt: str = "", offset: float = 0.0, beam_size: int | None = None
+    ) -> Recognition:
         """The words said wholly inside the window: a word still being said is not heard yet."""
         end = offset + len(audio) / 16_000
         heard = [Word(w.word, w.start, w.end, w.probability) for w in self.words if offset <= w.start and w.end <= end]
