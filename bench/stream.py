@@ -67,7 +67,10 @@ def measure(played: dict[str, Any]) -> dict[str, Any]:
     finals = [(t, w) for t, m in played["arrivals"] if m["type"] == "final" for w in m["words"]]
     stopped_at = played["audio_seconds"]
     # Words made final by the stop (the call's last second) are not live latency.
-    latencies = [t - w["end"] for t, w in finals if w["end"] < stopped_at - 1.0]
+    live = [(t, w) for t, w in finals if w["end"] < stopped_at - 1.0]
+    latencies = [t - w["end"] for t, w in live]
+    # Words that carry no digit and no mask: the ones masking never holds back themselves.
+    plain = [t - w["end"] for t, w in live if not any(c.isdigit() or c == "*" for c in w["word"])]
     final_keys = {(round(w["start"], 1), normalise(w["word"])) for _, w in finals}
     shown = revised = 0
     for _, message in played["arrivals"]:
@@ -82,6 +85,7 @@ def measure(played: dict[str, Any]) -> dict[str, Any]:
     result = next(m for _, m in played["arrivals"] if m["type"] == "result")
     return {
         "latencies": latencies,
+        "plain": plain,
         "shown": shown,
         "revised": revised,
         "finals_text": " ".join(w["word"] for _, w in finals),
@@ -158,9 +162,10 @@ async def run_streams(args: argparse.Namespace) -> None:
         runtime.close()
 
     latencies = sorted(x for _, m in measured for x in m["latencies"])
+    plain = sorted(x for _, m in measured for x in m["plain"])
 
-    def pct(p: float) -> float:
-        return float(latencies[min(len(latencies) - 1, int(p * len(latencies)))])
+    def pct(p: float, values: list[float] = latencies) -> float:
+        return float(values[min(len(values) - 1, int(p * len(values)))])
 
     shown = sum(m["shown"] for _, m in measured)
     revised = sum(m["revised"] for _, m in measured)
@@ -169,8 +174,10 @@ async def run_streams(args: argparse.Namespace) -> None:
     wer_batch = statistics.mean(wer(c.reference_text, batch_text[c.call_id]) for c, _ in measured)
     print()
     print(environment.describe())
+    live = runtime.settings
     print(
-        f"live: beam {runtime.settings.stream_beam_size}, step {runtime.settings.stream_step_seconds:g} s, window trimmed past {runtime.settings.stream_trim_seconds:g} s"
+        f"live: beam {live.stream_beam_size}, step {live.stream_step_seconds:g} s, "
+        f"window trimmed past {live.stream_trim_seconds:g} s"
     )
     print(
         f"{len(measured)} calls ({args.split} split, {args.style}, {args.variant}), {args.streams} stream(s) at once, "
@@ -179,6 +186,7 @@ async def run_streams(args: argparse.Namespace) -> None:
     print(
         f"final latency: p50 {pct(0.5):.2f} s  p90 {pct(0.9):.2f} s  p95 {pct(0.95):.2f} s  max {latencies[-1]:.2f} s"
     )
+    print(f"  words without digits or masks: p50 {pct(0.5, plain):.2f} s  p95 {pct(0.95, plain):.2f} s")
     print(f"partial churn: {revised}/{shown} words shown in partials were revised ({revised / max(shown, 1):.1%})")
     print(f"WER vs script: finals {wer_finals:.3f}  finished job {wer_job:.3f}  batch {wer_batch:.3f}")
     print(
