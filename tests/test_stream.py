@@ -443,3 +443,43 @@ async def test_streams_per_key_are_limited(base_url: str, scripted: tuple[Runtim
         heard = await talk(first, pcm16(tone(2.0)), 32000)
     assert heard.code == 1000
     nothing_left_running(runtime)
+
+
+async def test_a_frame_longer_than_the_hold_extends_it_as_often_as_needed(
+    base_url: str, scripted: tuple[Runtime, ScriptedModels]
+) -> None:
+    runtime, models = scripted
+    models.say(as_words(CALL))
+    customer = make_account(runtime, credit_cents=100)
+    async with connect(stream_url(base_url), additional_headers=customer.headers, max_size=None) as ws:
+        await ws.send(pcm16(tone(150.0)))  # one message: two and a half minutes
+        await ws.send(json.dumps({"type": "stop"}))
+        heard = await listen(ws)
+    assert heard.code == 1000
+    assert heard.result["duration_seconds"] == pytest.approx(150.0, abs=0.01)
+    assert balance(runtime, customer) == 100 - transcription_charge(150.0, runtime.settings.price_per_hour_cents).cents
+    nothing_left_running(runtime)
+
+
+async def test_recognition_failing_mid_call_ends_the_job_uncharged_with_a_json_error(
+    base_url: str, scripted: tuple[Runtime, ScriptedModels], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime, models = scripted
+    models.say(as_words(CALL))
+    customer = make_account(runtime, credit_cents=100)
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the recognizer broke")
+
+    monkeypatch.setattr(models.recognizer, "transcribe_window", broken)
+    async with connect(stream_url(base_url), additional_headers=customer.headers) as ws:
+        started = json.loads(await ws.recv())
+        for _ in range(20):
+            await ws.send(pcm16(tone(0.5)))
+        heard = await listen(ws)
+    assert heard.code == 1011
+    assert heard.of("error")[0]["error"]["code"] == 500
+    assert "broke" not in json.dumps(heard.messages)
+    assert job_of(runtime, started["job_id"]).status == JobStatus.FAILED
+    assert balance(runtime, customer) == 100
+    nothing_left_running(runtime)

@@ -56,6 +56,12 @@ class IdleTimeout(ApiError):
     status_code = IDLE_STATUS
 
 
+def _close_code(ending: ApiError | None) -> int:
+    if ending is None:
+        return NORMAL_CLOSURE
+    return INTERNAL_ERROR if ending.status_code >= 500 else 4000 + ending.status_code
+
+
 def _error_message(status: int, message: str) -> dict[str, Any]:
     return {"type": "error", **ErrorBody(error=ErrorDetail(message=message, code=status)).model_dump()}
 
@@ -122,7 +128,7 @@ async def stream(websocket: WebSocket) -> None:
             await Conversation(websocket, call, runtime).run()
     except ApiError as exc:
         await _send(websocket, _error_message(exc.status_code, exc.message))
-        await _close(websocket, 4000 + exc.status_code)
+        await _close(websocket, _close_code(exc))
 
 
 class Conversation:
@@ -152,13 +158,17 @@ class Conversation:
             ending, gone = exc, False
         except asyncio.CancelledError:
             pass
+        except Exception:
+            logger.exception("stream job %s: receiving failed", self.call.job_id)
+            ending, gone = ApiError("The stream failed on our side; the call ends with what was heard."), False
         try:
             await stepping
         except Exception:
             logger.exception("stream job %s: recognition failed", self.call.job_id)
+            ending, gone = ApiError("Recognition failed on our side; the call ends here."), False
         if ending is not None:
             await _send(self.websocket, _error_message(ending.status_code, ending.message))
-        await self._finish(gone, 4000 + ending.status_code if ending else NORMAL_CLOSURE)
+        await self._finish(gone, _close_code(ending))
 
     async def _receive_until_stop(self) -> bool:
         """Frames until `stop` (False) or until the client goes away (True)."""
@@ -173,7 +183,7 @@ class Conversation:
             audio, stopped = self.audio_of(message)
             if audio:
                 samples = self.call.decode(audio)
-                if self.call.hold_due(samples):
+                while self.call.hold_due(samples):
                     await run_in_threadpool(self.call.extend_hold)
                 self.call.take(samples)
                 self.arrived.set()
@@ -265,7 +275,7 @@ async def twilio_stream(websocket: WebSocket) -> None:
             await TwilioConversation(websocket, call, runtime, both).run()
     except ApiError as exc:
         await _send(websocket, _error_message(exc.status_code, exc.message))
-        await _close(websocket, 4000 + exc.status_code)
+        await _close(websocket, _close_code(exc))
 
 
 async def _twilio_start(websocket: WebSocket, idle: float) -> dict[str, Any]:
