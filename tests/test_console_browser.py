@@ -449,3 +449,37 @@ def test_a_category_is_written_previewed_on_a_past_call_and_filters_jobs(browser
     expect(page.locator("#jobs tbody tr")).to_have_count(1)
     expect(page.locator(f"#jobs a[href='#/calls/{past}']")).to_be_visible()
     page.close()
+
+
+def test_a_call_played_live_shows_its_words_arriving_masked_then_the_finished_call(
+    browser: Browser, server: LiveServer, customer: Customer, call_dir: Path
+) -> None:
+    """The Live page plays a recording to WebSocket /v1/stream in real time (no microphone): words
+    arrive while it plays, the card is masked in them, and the finished call opens."""
+    short = synthesize_call(CARD_CALL.turns[:6], call_dir / "console-live.wav")
+    page = browser.new_page()
+    sign_in(page, server, customer)
+    page.click("nav a[data-route=live]")
+    page.set_input_files("#live-file", str(short.path))
+    page.click("#live-start")
+    expect(page.locator("#live-state")).to_contain_text("Live: sending", timeout=30_000)
+    # Words final while the call is still being sent, not only at its end.
+    expect(page.locator("#live-finals .live-line").first).to_be_visible(timeout=short.duration * 1000)
+    assert "Live: sending" in page.inner_text("#live-state")
+    expect(page.locator("#live-call-link")).to_be_visible(timeout=180_000)
+    heard = page.inner_text("#live-finals")
+    assert_no_card_number(heard)
+    assert LONG_DIGIT_RUN.search(heard) is None
+    assert page.locator("#live-finals .masked").count() >= 1
+    assert "calling" in heard.lower()
+    expect(page.locator("#live-state")).to_contain_text("Finished")
+    # At the end, the call again by role.
+    by_role = page.inner_text("#live-roles")
+    assert "Agent:" in by_role
+    assert "Customer:" in by_role
+    assert_no_card_number(by_role)
+    shoot(page, "live")
+    page.click("#live-call-link")
+    expect(page.locator("h1")).to_be_visible()
+    assert_no_card_number(page.inner_text("main"))
+    page.close()

@@ -1004,12 +1004,157 @@ async function viewBalance() {
   );
 }
 
+// --- live: a file played to WebSocket /v1/stream in real time --------------------------------
+
+const LIVE_RATE = 16000;
+const LIVE_FRAME_SECONDS = 0.1;
+let liveSocket = null;
+
+function stopLive() {
+  if (liveSocket && liveSocket.readyState <= WebSocket.OPEN) liveSocket.close();
+  liveSocket = null;
+}
+
+// The file as 16 kHz mono 16-bit samples, decoded and resampled by the browser.
+async function pcm16(file) {
+  const decoded = await new AudioContext().decodeAudioData(await file.arrayBuffer());
+  const frames = Math.ceil(decoded.duration * LIVE_RATE);
+  const offline = new OfflineAudioContext(1, frames, LIVE_RATE);
+  const source = offline.createBufferSource();
+  source.buffer = decoded;
+  source.connect(offline.destination);
+  source.start();
+  const samples = (await offline.startRendering()).getChannelData(0);
+  const out = new Int16Array(samples.length);
+  for (let i = 0; i < samples.length; i += 1) out[i] = Math.max(-32768, Math.min(32767, Math.round(samples[i] * 32767)));
+  return out;
+}
+
+function streamUrl(token) {
+  const url = new URL(`${API_BASE}/v1/stream`, location.href);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  url.searchParams.set("token", token);
+  return url.toString();
+}
+
+function viewLive() {
+  const token = viewToken;
+  const fileInput = h("input", { type: "file", id: "live-file", accept: "audio/*,.mp3,.wav,.m4a,.flac,.ogg,.webm" });
+  const start = h("button", { type: "button", class: "primary", id: "live-start", disabled: true }, "Play it live");
+  const state = h("p", { id: "live-state", "aria-live": "polite" }, "Choose a recording: it is sent as if the call were happening now.");
+  const finals = h("div", { id: "live-finals", class: "transcript" });
+  const partial = h("p", { id: "live-partial", class: "muted" });
+  const result = h("p", { id: "live-result" });
+  const byRole = h("section", { id: "live-roles", class: "card", hidden: true });
+  const errorBox = h("p", { class: "error", role: "alert", id: "live-error" });
+  let lastSpeaker = null;
+  let line = null;
+
+  const addFinal = (words) => {
+    for (const w of words) {
+      const who = w.role || w.speaker || "";
+      if (!line || who !== lastSpeaker) {
+        lastSpeaker = who;
+        line = h("p", { class: "live-line" }, who ? h("strong", {}, `${who}: `) : null);
+        finals.append(line);
+      }
+      line.append(h("span", { class: w.word.includes("*") ? "masked" : null, title: `${clock(w.start)}` }, `${w.word} `));
+    }
+  };
+
+  fileInput.addEventListener("change", () => {
+    start.disabled = !fileInput.files[0];
+  });
+  start.addEventListener("click", async () => {
+    stopLive();
+    start.disabled = true;
+    errorBox.textContent = "";
+    finals.replaceChildren();
+    partial.textContent = "";
+    result.replaceChildren();
+    byRole.replaceChildren();
+    byRole.hidden = true;
+    line = null;
+    try {
+      state.textContent = "Decoding the recording…";
+      const samples = await pcm16(fileInput.files[0]);
+      const { token: ticket } = await api("/v1/stream/tokens", { method: "POST" });
+      if (token !== viewToken) return;
+      const socket = new WebSocket(streamUrl(ticket));
+      liveSocket = socket;
+      socket.binaryType = "arraybuffer";
+      socket.addEventListener("message", (event) => {
+        const message = JSON.parse(event.data);
+        if (message.type === "final") addFinal(message.words);
+        else if (message.type === "partial") partial.textContent = message.text;
+        else if (message.type === "error") errorBox.textContent = message.error.message;
+        else if (message.type === "result") {
+          partial.textContent = "";
+          // A one-channel call's speakers are known at its end: the call again, by role.
+          const turns = [];
+          for (const segment of message.segments) {
+            const last = turns[turns.length - 1];
+            if (last && last.speaker === segment.speaker) last.text += ` ${segment.text}`;
+            else turns.push({ speaker: segment.speaker, text: segment.text });
+          }
+          byRole.hidden = false;
+          byRole.replaceChildren(
+            h("h2", {}, "The call, by role"),
+            ...turns.map((turn) => h("p", {}, h("strong", {}, `${message.roles[turn.speaker] || turn.speaker}: `), turn.text)),
+          );
+          state.textContent = `Finished: ${clock(message.duration_seconds)} heard, ${dollars(message.cost_cents)} charged.`;
+          result.replaceChildren(h("a", { href: `#/calls/${message.job_id}`, id: "live-call-link" }, "Open the call"));
+        }
+      });
+      socket.addEventListener("close", () => {
+        start.disabled = false;
+      });
+      await new Promise((resolve, reject) => {
+        socket.addEventListener("open", resolve, { once: true });
+        socket.addEventListener("error", () => reject(new Error("The live connection failed.")), { once: true });
+      });
+      state.textContent = "Live: sending the call in real time…";
+      const frame = LIVE_RATE * LIVE_FRAME_SECONDS;
+      const began = performance.now();
+      for (let first = 0, n = 1; first < samples.length; first += frame, n += 1) {
+        if (socket.readyState !== WebSocket.OPEN) return;
+        socket.send(samples.slice(first, first + frame).buffer);
+        const wait = began + n * LIVE_FRAME_SECONDS * 1000 - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+      if (socket.readyState === WebSocket.OPEN) {
+        socket.send(JSON.stringify({ type: "stop" }));
+        state.textContent = "The call has ended; finishing the analysis…";
+      }
+    } catch (error) {
+      errorBox.textContent = error.message;
+      start.disabled = false;
+    }
+  });
+
+  show(
+    h("h1", {}, "Live"),
+    h(
+      "section",
+      { class: "card" },
+      h("label", { for: "live-file" }, "Recording"),
+      fileInput,
+      start,
+      state,
+      errorBox,
+    ),
+    h("section", { class: "card" }, h("h2", {}, "Heard so far"), finals, partial, result),
+    byRole,
+  );
+}
+
 // --- routing -------------------------------------------------------------------------------------
 
 const ROUTES = [
   [/^#\/upload$/, viewUpload, "upload"],
   [/^#\/jobs(?:\/(\d+))?(?:\?category=(.*))?$/, viewJobs, "jobs"],
   [/^#\/categories$/, viewCategories, "categories"],
+  [/^#\/live$/, viewLive, "live"],
   [/^#\/calls\/([\w-]+)$/, viewCall, "jobs"],
   [/^#\/balance(?:\?.*)?$/, viewBalance, "balance"],
 ];
@@ -1017,6 +1162,7 @@ const ROUTES = [
 function route() {
   viewToken += 1;
   stopPolling();
+  stopLive();
   if (!getKey()) return viewSignIn();
   nav.hidden = false;
   for (const [pattern, view, section] of ROUTES) {
