@@ -29,8 +29,8 @@ OVERLAP_SECONDS = 0.1
 # The longest run of words at a hypothesis's start that may repeat the final words' end.
 REPEAT_NGRAM = 5
 # Audio heard before the language detected is kept for the rest of the call (until then each
-# decoding detects it again).
-LANGUAGE_SECONDS = 5.0
+# decoding detects it again). After 5 s, one dev call's English was kept as Thai.
+LANGUAGE_SECONDS = 10.0
 SENTENCE_END = re.compile(r"[.?!]$")
 
 
