@@ -29,6 +29,7 @@ import numpy as np
 from bench import environment
 from tests.support.corpus import CALLS_PER_FAMILY, STYLES, build
 from tests.support.scoring import normalise, wer
+from tests.support.websocket_server import serving
 
 FRAME_SECONDS = 0.1
 
@@ -94,8 +95,6 @@ def measure(played: dict[str, Any]) -> dict[str, Any]:
 
 
 async def run_streams(args: argparse.Namespace) -> None:
-    import uvicorn
-
     from app.config import Settings
     from app.db import migrate
     from app.main import create_app
@@ -127,38 +126,27 @@ async def run_streams(args: argparse.Namespace) -> None:
             call.call_id: pipeline.run(runtime.models, decoded[call.call_id], TranscriptionOptions()).transcript
             for call in calls
         }
-        server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(runtime=runtime), host="127.0.0.1", port=0, log_level="warning", ws="websockets-sansio"
-            )
-        )
-        serving = asyncio.create_task(server.serve())
-        while not server.started:
-            await asyncio.sleep(0.05)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        url = f"ws://127.0.0.1:{port}/v1/stream"
-
-        measured: list[tuple[Any, dict[str, Any]]] = []
-        cpu_before, audio_total = _cpu_seconds(), 0.0
-        wall_started = time.perf_counter()
-        for first in range(0, len(calls), args.streams):
-            group = calls[first : first + args.streams]
-            played = await asyncio.gather(*(play(url, customer.key, decoded[c.call_id].mono) for c in group))
-            for call, one in zip(group, played, strict=True):
-                audio_total += one["audio_seconds"]
-                measured.append((call, measure(one)))
-                m = measured[-1][1]
-                print(
-                    f"{call.call_id}: {one['audio_seconds']:.0f} s, finals p50 "
-                    f"{statistics.median(m['latencies']) if m['latencies'] else float('nan'):.2f} s, "
-                    f"WER finals {wer(call.reference_text, m['finals_text']):.3f} "
-                    f"batch {wer(call.reference_text, batch_text[call.call_id]):.3f}",
-                    flush=True,
-                )
-        cpu = _cpu_seconds() - cpu_before
-        wall = time.perf_counter() - wall_started
-        server.should_exit = True
-        await serving
+        async with serving(create_app(runtime=runtime)) as base_url:
+            url = f"{base_url}/v1/stream"
+            measured: list[tuple[Any, dict[str, Any]]] = []
+            cpu_before, audio_total = _cpu_seconds(), 0.0
+            wall_started = time.perf_counter()
+            for first in range(0, len(calls), args.streams):
+                group = calls[first : first + args.streams]
+                played = await asyncio.gather(*(play(url, customer.key, decoded[c.call_id].mono) for c in group))
+                for call, one in zip(group, played, strict=True):
+                    audio_total += one["audio_seconds"]
+                    measured.append((call, measure(one)))
+                    m = measured[-1][1]
+                    print(
+                        f"{call.call_id}: {one['audio_seconds']:.0f} s, finals p50 "
+                        f"{statistics.median(m['latencies']) if m['latencies'] else float('nan'):.2f} s, "
+                        f"WER finals {wer(call.reference_text, m['finals_text']):.3f} "
+                        f"batch {wer(call.reference_text, batch_text[call.call_id]):.3f}",
+                        flush=True,
+                    )
+            cpu = _cpu_seconds() - cpu_before
+            wall = time.perf_counter() - wall_started
         runtime.close()
 
     latencies = sorted(x for _, m in measured for x in m["latencies"])

@@ -110,6 +110,13 @@ async def listen(ws: ClientConnection) -> Heard:
     return Heard(messages, ws.close_code)
 
 
+async def stream_token(base: str, customer: Customer) -> str:
+    async with httpx.AsyncClient(base_url=base.replace("ws://", "http://")) as client:
+        issued = await client.post("/v1/stream/tokens", headers=customer.headers)
+    assert issued.status_code == 200
+    return str(issued.json()["token"])
+
+
 def stream_url(base: str, **params: Any) -> str:
     query = "&".join(f"{k}={v}" for k, v in params.items())
     return f"{base}/v1/stream" + (f"?{query}" if query else "")
@@ -236,8 +243,7 @@ async def test_a_twilio_media_stream_with_both_tracks_labels_the_caller_customer
     words = as_words(CALL)
     models.say(words)
     customer = make_account(runtime, credit_cents=100)
-    async with httpx.AsyncClient(base_url=base_url.replace("ws://", "http://")) as client:
-        token = (await client.post("/v1/stream/tokens", headers=customer.headers)).json()["token"]
+    token = await stream_token(base_url, customer)
     seconds = words[-1].end + 1.0
     audio = two_sided(words, seconds)
     tracks = {"inbound": mulaw(audio[:, 0]), "outbound": mulaw(audio[:, 1])}
@@ -269,8 +275,7 @@ async def test_a_twilio_media_stream_with_both_tracks_labels_the_caller_customer
         await ws.send(json.dumps({"event": "start", "start": {**start, "customParameters": {}}}))
         assert (await listen(ws)).code == 4401
     # Media that is not base64: a JSON error, and the call ends with what was heard.
-    async with httpx.AsyncClient(base_url=base_url.replace("ws://", "http://")) as client:
-        token = (await client.post("/v1/stream/tokens", headers=customer.headers)).json()["token"]
+    token = await stream_token(base_url, customer)
     async with connect(f"{base_url}/v1/stream/twilio") as ws:
         await ws.send(json.dumps({"event": "start", "start": {**start, "customParameters": {"token": token}}}))
         for track in ("inbound", "outbound"):

@@ -201,6 +201,16 @@ class TranscribeOut(TranscriptionResult):
     result_url: str
 
     @classmethod
+    def completed(cls, job_id: str, cost_cents: int, result: TranscriptionResult) -> TranscribeOut:
+        return cls(
+            **result.model_dump(),
+            job_id=job_id,
+            status="completed",
+            cost_cents=cost_cents,
+            result_url=f"/v1/jobs/{job_id}/result",
+        )
+
+    @classmethod
     def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> dict[str, Any]:
         # Published as the result plus the job's fields, so that clients generate one result type;
         # the result is the component GET /v1/jobs/{id}/result declares.

@@ -221,7 +221,7 @@ class LiveCall:
     def _messages(self, final: list[Word], partial: list[Word]) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []
         if final:
-            messages.append({"type": "final", "words": [self._with_role(word_message(w)) for w in final]})
+            messages.append(self._final_message(final))
         waiting = mask_partial([*self.masker.held, *partial])
         messages.append(
             {
@@ -231,6 +231,9 @@ class LiveCall:
             }
         )
         return messages
+
+    def _final_message(self, words: list[Word]) -> dict[str, Any]:
+        return {"type": "final", "words": [self._with_role(word_message(w)) for w in words]}
 
     def _with_role(self, message: dict[str, Any]) -> dict[str, Any]:
         agent = self.options.agent_channel
@@ -250,7 +253,7 @@ class LiveCall:
         self.masker.add(self._labelled(self.recognizer.finish()))
         final = self.masker.release(self.recognizer.received_seconds, ending=True)
         if final:
-            messages.append({"type": "final", "words": [self._with_role(word_message(w)) for w in final]})
+            messages.append(self._final_message(final))
         charged, result = self._complete()
         self.ended = True
         return messages, Completed(self.job_id, result.duration_seconds, charged or 0, result)

@@ -230,13 +230,7 @@ class Conversation:
         if not gone:
             for message in messages:
                 await _send(self.websocket, message)
-            body = TranscribeOut(
-                **completed.result.model_dump(),
-                job_id=completed.job_id,
-                status="completed",
-                cost_cents=completed.cost_cents,
-                result_url=f"/v1/jobs/{completed.job_id}/result",
-            )
+            body = TranscribeOut.completed(completed.job_id, completed.cost_cents, completed.result)
             await _send(self.websocket, {"type": "result", **body.model_dump(mode="json")})
         await _close(self.websocket, code)
 

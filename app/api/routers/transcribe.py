@@ -28,23 +28,13 @@ def _queued_response(body: dict[str, Any]) -> JSONResponse:
     return JSONResponse(body, status_code=202, headers={"Location": body["job_url"]})
 
 
-def _completed(job_id: str, cost_cents: int, result: TranscriptionResult) -> TranscribeOut:
-    return TranscribeOut(
-        **result.model_dump(),
-        job_id=job_id,
-        status="completed",
-        cost_cents=cost_cents,
-        result_url=f"/v1/jobs/{job_id}/result",
-    )
-
-
 def _replayed(runtime: Runtime, principal: Principal, replay: Replay) -> TranscribeOut | JSONResponse:
     """The first answer again: a completed job from its stored result, anything else as it was."""
     if replay.job_id is not None:
         with runtime.db.transaction(read_only=True) as session:
             job = records.get_job(session, principal.account_id, replay.job_id)
             result = TranscriptionResult.model_validate(records.get_result(session, principal.account_id, job.id))
-            return _completed(job.id, job.cost_cents or 0, result)
+            return TranscribeOut.completed(job.id, job.cost_cents or 0, result)
     if replay.status == 202 and replay.body is not None:
         return _queued_response(replay.body)
     return JSONResponse(replay.body, status_code=replay.status)
@@ -153,7 +143,7 @@ async def create_transcription(
             except asyncio.CancelledError:
                 await asyncio.wait([work])
                 raise
-        return _completed(completed.job_id, completed.cost_cents, completed.result)
+        return TranscribeOut.completed(completed.job_id, completed.cost_cents, completed.result)
     except BaseException:
         if keyed is not None:
             with anyio.CancelScope(shield=True):
